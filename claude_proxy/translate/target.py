@@ -1,0 +1,24 @@
+"""What the translation needs to know about the model a request goes to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Target:
+    """The upstream model of one request, as the translation sees it.
+
+    Built by the upstream client from LiteLLM's model registry; tests build it by hand.
+    """
+
+    model: str
+    """The LiteLLM model string, provider prefix included: `openai/gpt-4.1`."""
+    provider: str
+    """The LiteLLM provider: `openai`, `gemini`, `together_ai`, `anthropic`, ..."""
+    max_output_tokens: int | None = None
+    """The model's maximum output tokens, when the registry knows it."""
+    supported_params: frozenset[str] = field(default_factory=frozenset)
+    """OpenAI request parameters the target accepts (`temperature`, `top_p`, `top_k`, `user`, ...)."""
+    supports_vision: bool = True
+    """False when the registry says the model cannot see images."""
