@@ -81,7 +81,7 @@ class ApiError(ProxyError):
     error_type = "api_error"
 
 
-class TimeoutError_(ProxyError):  # noqa: N801 - the builtin TimeoutError is a different thing
+class TimeoutError_(ProxyError):
     status = 504
     error_type = "timeout_error"
 

@@ -1,0 +1,135 @@
+"""Settings, declared once.
+
+Precedence, highest first: CLI flags (passed to `load_settings` as overrides) > environment >
+`.env` in the working directory > the TOML config file (`$CLAUDE_PROXY_CONFIG`, else
+`<user config dir>/claude-proxy/config.toml`) > defaults. `tests/test_settings.py` holds each
+step of that order, and `tests/test_docs.py` fails when a field is missing from
+docs/configuration.md.
+
+ANTHROPIC_BASE_URL is deliberately not a source for anything: it is how Claude Code finds this
+proxy, so reading it would make the proxy call itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Provider = Literal["openai", "google", "together", "anthropic"]
+
+DEFAULT_TOGETHER_MODEL = "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"
+CONFIG_ENV_VAR = "CLAUDE_PROXY_CONFIG"
+
+
+
+class Settings(BaseSettings):
+    """Every setting of claude-proxy. The env name of a field is its name in upper case."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
+    )
+
+    preferred_provider: Provider = Field(
+        "openai", description="Which provider serves the Claude aliases: openai, google, together or anthropic."
+    )
+    big_model: str | None = Field(
+        None,
+        description="Model for sonnet and opus requests. Default per provider: gpt-4.1, gemini-2.5-pro, TOGETHER_MODEL.",
+    )
+    small_model: str | None = Field(
+        None,
+        description="Model for haiku requests. Default per provider: gpt-4.1-mini, gemini-2.5-flash, TOGETHER_MODEL.",
+    )
+    together_model: str = Field(
+        DEFAULT_TOGETHER_MODEL, description="The Together model both aliases map to when the provider is together."
+    )
+    opus_model: str | None = Field(None, description="Overrides the model for opus requests only.")
+    sonnet_model: str | None = Field(None, description="Overrides the model for sonnet requests only.")
+    haiku_model: str | None = Field(None, description="Overrides the model for haiku requests only.")
+
+    host: str = Field("127.0.0.1", description="Address to bind. Loopback by default; 0.0.0.0 exposes the proxy and its keys to the network.")
+    port: int = Field(8082, ge=0, le=65535, description="Port to bind.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level: debug, info, warning or error."
+    )
+
+    openai_api_key: SecretStr | None = Field(None, description="Key for OpenAI.")
+    gemini_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("gemini_api_key", "google_api_key"),
+        description="Key for Google Gemini (GOOGLE_API_KEY accepted as well).",
+    )
+    anthropic_api_key: SecretStr | None = Field(None, description="Key for Anthropic, when it is the upstream.")
+    togetherai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("togetherai_api_key", "together_api_key", "together_ai_api_key"),
+        description="Key for Together.ai (TOGETHER_API_KEY and TOGETHER_AI_API_KEY accepted as well).",
+    )
+
+    openai_api_base: str | None = Field(
+        None,
+        validation_alias=AliasChoices("openai_api_base", "openai_base_url"),
+        description="OpenAI-compatible base URL, e.g. http://localhost:11434/v1 (OPENAI_BASE_URL accepted as well).",
+    )
+    gemini_api_base: str | None = Field(
+        None, description="Gemini base URL including the version path, e.g. https://generativelanguage.googleapis.com/v1beta."
+    )
+    togetherai_api_base: str | None = Field(None, description="Together base URL, e.g. https://api.together.ai/v1.")
+    anthropic_api_base: str | None = Field(
+        None, description="Anthropic base URL when Anthropic is the upstream. ANTHROPIC_BASE_URL is never read."
+    )
+
+    request_timeout: float = Field(600.0, gt=0, description="Seconds an upstream request may take before 504 timeout_error.")
+    ping_interval: float = Field(
+        10.0, gt=0, description="Seconds of upstream silence after which a stream gets a ping event."
+    )
+    max_request_bytes: int = Field(
+        32 * 1024 * 1024, gt=0, description="Largest request body accepted; larger ones get 413 request_too_large."
+    )
+
+    @field_validator("preferred_provider", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
+        return (init_settings, env_settings, dotenv_settings, toml)
+
+
+def user_config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "claude-proxy"
+
+
+def config_file_path() -> Path:
+    """Where the TOML config file is: `$CLAUDE_PROXY_CONFIG`, else the user config dir."""
+    explicit = os.environ.get(CONFIG_ENV_VAR)
+    return Path(explicit).expanduser() if explicit else user_config_dir() / "config.toml"
+
+
+def load_settings(overrides: dict[str, Any] | None = None, *, env_file: str | Path | None = ".env") -> Settings:
+    """Build the settings; `overrides` are CLI flags (None values mean "not given")."""
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return Settings(_env_file=env_file, **given)  # type: ignore[call-arg]
