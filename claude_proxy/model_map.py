@@ -81,9 +81,11 @@ def alias_of(requested: str) -> Alias | None:
 
 def alias_target(alias: Alias, settings: Settings) -> tuple[str, str]:
     """The configured model for an alias, before any prefix, and the rule that chose it."""
-    override = {"opus": settings.opus_model, "sonnet": settings.sonnet_model, "haiku": settings.haiku_model}[
-        alias
-    ]
+    override = {
+        "opus": settings.opus_model,
+        "sonnet": settings.sonnet_model,
+        "haiku": settings.haiku_model,
+    }[alias]
     if override:
         return override, f"{alias.upper()}_MODEL"
     provider = settings.preferred_provider
@@ -113,11 +115,17 @@ def map_model(requested: str, settings: Settings, registry: ModelRegistry) -> Mo
     alias = alias or "sonnet"  # a Claude name with no alias word is served like the default model
     target, rule = alias_target(alias, settings)
     if settings.preferred_provider == "anthropic" and not target:
-        return ModelChoice(requested, f"anthropic/{requested}", "anthropic", "anthropic passthrough", alias)
+        return ModelChoice(
+            requested, f"anthropic/{requested}", "anthropic", "anthropic passthrough", alias
+        )
 
     model, provider = with_prefix(target, settings, registry, preferred=settings.preferred_provider)
     reason = f"{alias} -> {rule}"
-    if settings.preferred_provider == "google" and provider not in _GEMINI_PROVIDERS and "/" not in target:
+    if (
+        settings.preferred_provider == "google"
+        and provider not in _GEMINI_PROVIDERS
+        and "/" not in target
+    ):
         # The server logs the alias table, reasons included, at start-up.
         reason += " (not a Gemini model: falls back to the OpenAI mapping)"
     logger.debug("model %s -> %s (%s)", requested, model, reason)

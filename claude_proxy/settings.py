@@ -30,7 +30,6 @@ DEFAULT_TOGETHER_MODEL = "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"
 CONFIG_ENV_VAR = "CLAUDE_PROXY_CONFIG"
 
 
-
 class Settings(BaseSettings):
     """Every setting of claude-proxy. The env name of a field is its name in upper case."""
 
@@ -43,7 +42,8 @@ class Settings(BaseSettings):
     )
 
     preferred_provider: Provider = Field(
-        "openai", description="Which provider serves the Claude aliases: openai, google, together or anthropic."
+        "openai",
+        description="Which provider serves the Claude aliases: openai, google, together or anthropic.",
     )
     big_model: str | None = Field(
         None,
@@ -54,13 +54,21 @@ class Settings(BaseSettings):
         description="Model for haiku requests. Default per provider: gpt-4.1-mini, gemini-2.5-flash, TOGETHER_MODEL.",
     )
     together_model: str = Field(
-        DEFAULT_TOGETHER_MODEL, description="The Together model both aliases map to when the provider is together."
+        DEFAULT_TOGETHER_MODEL,
+        description="The Together model both aliases map to when the provider is together.",
     )
     opus_model: str | None = Field(None, description="Overrides the model for opus requests only.")
-    sonnet_model: str | None = Field(None, description="Overrides the model for sonnet requests only.")
-    haiku_model: str | None = Field(None, description="Overrides the model for haiku requests only.")
+    sonnet_model: str | None = Field(
+        None, description="Overrides the model for sonnet requests only."
+    )
+    haiku_model: str | None = Field(
+        None, description="Overrides the model for haiku requests only."
+    )
 
-    host: str = Field("127.0.0.1", description="Address to bind. Loopback by default; 0.0.0.0 exposes the proxy and its keys to the network.")
+    host: str = Field(
+        "127.0.0.1",
+        description="Address to bind. Loopback by default; 0.0.0.0 exposes the proxy and its keys to the network.",
+    )
     port: int = Field(8082, ge=0, le=65535, description="Port to bind.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level: debug, info, warning or error."
@@ -72,10 +80,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("gemini_api_key", "google_api_key"),
         description="Key for Google Gemini (GOOGLE_API_KEY accepted as well).",
     )
-    anthropic_api_key: SecretStr | None = Field(None, description="Key for Anthropic, when it is the upstream.")
+    anthropic_api_key: SecretStr | None = Field(
+        None, description="Key for Anthropic, when it is the upstream."
+    )
     togetherai_api_key: SecretStr | None = Field(
         None,
-        validation_alias=AliasChoices("togetherai_api_key", "together_api_key", "together_ai_api_key"),
+        validation_alias=AliasChoices(
+            "togetherai_api_key", "together_api_key", "together_ai_api_key"
+        ),
         description="Key for Together.ai (TOGETHER_API_KEY and TOGETHER_AI_API_KEY accepted as well).",
     )
 
@@ -85,19 +97,29 @@ class Settings(BaseSettings):
         description="OpenAI-compatible base URL, e.g. http://localhost:11434/v1 (OPENAI_BASE_URL accepted as well).",
     )
     gemini_api_base: str | None = Field(
-        None, description="Gemini base URL including the version path, e.g. https://generativelanguage.googleapis.com/v1beta."
+        None,
+        description="Gemini base URL including the version path, e.g. https://generativelanguage.googleapis.com/v1beta.",
     )
-    togetherai_api_base: str | None = Field(None, description="Together base URL, e.g. https://api.together.ai/v1.")
+    togetherai_api_base: str | None = Field(
+        None, description="Together base URL, e.g. https://api.together.ai/v1."
+    )
     anthropic_api_base: str | None = Field(
-        None, description="Anthropic base URL when Anthropic is the upstream. ANTHROPIC_BASE_URL is never read."
+        None,
+        description="Anthropic base URL when Anthropic is the upstream. ANTHROPIC_BASE_URL is never read.",
     )
 
-    request_timeout: float = Field(600.0, gt=0, description="Seconds an upstream request may take before 504 timeout_error.")
+    request_timeout: float = Field(
+        600.0, gt=0, description="Seconds an upstream request may take before 504 timeout_error."
+    )
     ping_interval: float = Field(
-        10.0, gt=0, description="Seconds of upstream silence after which a stream gets a ping event."
+        10.0,
+        gt=0,
+        description="Seconds of upstream silence after which a stream gets a ping event.",
     )
     max_request_bytes: int = Field(
-        32 * 1024 * 1024, gt=0, description="Largest request body accepted; larger ones get 413 request_too_large."
+        32 * 1024 * 1024,
+        gt=0,
+        description="Largest request body accepted; larger ones get 413 request_too_large.",
     )
 
     @field_validator("preferred_provider", "log_level", mode="before")
@@ -129,7 +151,9 @@ def config_file_path() -> Path:
     return Path(explicit).expanduser() if explicit else user_config_dir() / "config.toml"
 
 
-def load_settings(overrides: dict[str, Any] | None = None, *, env_file: str | Path | None = ".env") -> Settings:
+def load_settings(
+    overrides: dict[str, Any] | None = None, *, env_file: str | Path | None = ".env"
+) -> Settings:
     """Build the settings; `overrides` are CLI flags (None values mean "not given")."""
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     return Settings(_env_file=env_file, **given)  # type: ignore[call-arg]

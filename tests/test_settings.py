@@ -9,7 +9,11 @@ from claude_proxy.settings import config_file_path, load_settings
 
 def test_defaults() -> None:
     settings = load_settings()
-    assert (settings.host, settings.port, settings.preferred_provider) == ("127.0.0.1", 8082, "openai")
+    assert (settings.host, settings.port, settings.preferred_provider) == (
+        "127.0.0.1",
+        8082,
+        "openai",
+    )
     assert settings.big_model is None and settings.small_model is None
     assert settings.together_model == "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"
 
@@ -18,20 +22,27 @@ def test_precedence_flag_over_env_over_dotenv_over_config_file_over_default(
     monkeypatch: pytest.MonkeyPatch, isolated_settings: Path
 ) -> None:
     config = config_file_path()
-    config.write_text('port = 9001\nbig_model = "from-config"\nsmall_model = "from-config"\nhost = "127.0.0.2"\n')
+    config.write_text(
+        'port = 9001\nbig_model = "from-config"\nsmall_model = "from-config"\nhost = "127.0.0.2"\n'
+    )
     assert load_settings().port == 9001
 
     (isolated_settings / ".env").write_text("PORT=9002\nBIG_MODEL=from-dotenv\n")
     settings = load_settings()
     assert (settings.port, settings.big_model, settings.small_model, settings.host) == (
-        9002, "from-dotenv", "from-config", "127.0.0.2",
+        9002,
+        "from-dotenv",
+        "from-config",
+        "127.0.0.2",
     )
 
     monkeypatch.setenv("PORT", "9003")
     assert load_settings().port == 9003
 
     assert load_settings({"port": 9004, "host": None}).port == 9004
-    assert load_settings({"port": 9004, "host": None}).host == "127.0.0.2"  # None means "flag not given"
+    assert (
+        load_settings({"port": 9004, "host": None}).host == "127.0.0.2"
+    )  # None means "flag not given"
 
 
 def test_config_file_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -56,7 +67,9 @@ def test_togetherai_name_wins_when_several_are_set(monkeypatch: pytest.MonkeyPat
     assert key is not None and key.get_secret_value() == "first"
 
 
-def test_base_url_aliases_and_anthropic_base_url_is_never_read(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_base_url_aliases_and_anthropic_base_url_is_never_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:8082")
     settings = load_settings()

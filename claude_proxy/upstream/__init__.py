@@ -1,0 +1,1 @@
+"""The provider layer: where requests leave the proxy."""

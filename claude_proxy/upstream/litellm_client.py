@@ -1,0 +1,349 @@
+"""The LiteLLM upstream: the one module that imports litellm.
+
+litellm is imported lazily (it costs seconds), with its network switches set first so that
+neither the import nor a first call reaches the internet: the cost map is read from the copy
+bundled in the wheel and tokenizers are never downloaded. Its exceptions are translated into
+`claude_proxy.errors` here, at the boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import re
+from collections.abc import AsyncIterator
+from types import ModuleType
+from typing import Any
+
+from claude_proxy import errors
+from claude_proxy.settings import Settings
+from claude_proxy.translate.target import Target
+
+logger = logging.getLogger(__name__)
+
+# provider -> (settings field of its key, settings field of its base URL, env name of the key, label)
+PROVIDER_CREDENTIALS: dict[str, tuple[str, str, str, str]] = {
+    "openai": ("openai_api_key", "openai_api_base", "OPENAI_API_KEY", "OpenAI"),
+    "gemini": ("gemini_api_key", "gemini_api_base", "GEMINI_API_KEY", "Gemini"),
+    "together_ai": ("togetherai_api_key", "togetherai_api_base", "TOGETHERAI_API_KEY", "Together"),
+    "anthropic": ("anthropic_api_key", "anthropic_api_base", "ANTHROPIC_API_KEY", "Anthropic"),
+}
+
+# Sent to local OpenAI-compatible servers (behind a custom base URL) that need no key; the
+# OpenAI client refuses to start without one.
+NO_KEY_PLACEHOLDER = "no-key-needed"
+
+
+@functools.cache
+def import_litellm() -> ModuleType:
+    """Import litellm with every self-initiated network fetch switched off."""
+    os.environ["LITELLM_OFFLINE_MODE"] = "true"
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import litellm
+
+    litellm.disable_hf_tokenizer_download = True
+    litellm.drop_params = True
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    litellm.turn_off_message_logging = True
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    return litellm
+
+
+class LiteLLMUpstream:
+    """`Upstream` and `Catalog` on top of `litellm.acompletion` and LiteLLM's model registry."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._litellm = import_litellm()
+        self._secrets = [
+            secret.get_secret_value()
+            for secret in (
+                settings.openai_api_key,
+                settings.gemini_api_key,
+                settings.anthropic_api_key,
+                settings.togetherai_api_key,
+            )
+            if secret is not None and secret.get_secret_value()
+        ]
+
+    # --- ModelRegistry -------------------------------------------------------------------
+
+    def provider_of(self, model: str) -> str | None:
+        info = self._litellm.model_cost.get(model)
+        return info.get("litellm_provider") if info else None
+
+    def is_provider(self, prefix: str) -> bool:
+        return prefix in _provider_names(self._litellm)
+
+    # --- Catalog -------------------------------------------------------------------------
+
+    def target(self, model: str, provider: str) -> Target:
+        return _target(self._litellm, model, provider)
+
+    async def count_tokens(self, request: dict[str, Any]) -> int:
+        count = functools.partial(
+            self._litellm.token_counter,
+            model=request["model"],
+            messages=request.get("messages", []),
+            tools=request.get("tools") or None,
+        )
+        return int(await asyncio.get_running_loop().run_in_executor(None, count))
+
+    def model_info(self, model: str) -> dict[str, Any]:
+        try:
+            return dict(self._litellm.get_model_info(model))
+        except Exception:
+            return {}
+
+    # --- Upstream ------------------------------------------------------------------------
+
+    async def complete(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self._litellm.acompletion(**self._call_args(request))
+        except Exception as exc:
+            raise self.translate_error(exc, request) from exc
+        return response.model_dump()
+
+    async def stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        try:
+            wrapper = await self._litellm.acompletion(**self._call_args(request))
+        except Exception as exc:
+            raise self.translate_error(exc, request) from exc
+        try:
+            async for chunk in wrapper:
+                yield chunk.model_dump()
+        except Exception as exc:
+            raise self.translate_error(exc, request) from exc
+        finally:
+            await _close_stream(wrapper)
+
+    async def warm_up(self) -> None:
+        """One offline call through LiteLLM's whole path, so the first real request is not slow."""
+        try:
+            await self._litellm.acompletion(
+                model="openai/gpt-4.1-mini",
+                messages=[{"role": "user", "content": "warm up"}],
+                mock_response="ok",
+                api_key=NO_KEY_PLACEHOLDER,
+            )
+            self._litellm.token_counter(
+                model="gpt-4.1", messages=[{"role": "user", "content": "warm"}]
+            )
+        except Exception as exc:
+            logger.debug("LiteLLM warm-up failed: %s", exc)
+
+    def _call_args(self, request: dict[str, Any]) -> dict[str, Any]:
+        args = dict(request)
+        provider, _, _ = request["model"].partition("/")
+        credentials = PROVIDER_CREDENTIALS.get(provider)
+        if credentials is not None:
+            key_field, base_field, env_name, label = credentials
+            secret = getattr(self._settings, key_field)
+            base = getattr(self._settings, base_field)
+            key = secret.get_secret_value() if secret is not None else ""
+            if not key and not base:
+                raise errors.MissingKeyError(
+                    f"No key for {label}: set {env_name} (or put it in .env)."
+                )
+            args["api_key"] = key or NO_KEY_PLACEHOLDER
+            if base:
+                args["api_base"] = base
+        args["timeout"] = self._settings.request_timeout
+        # The client retries on our status codes itself (honouring retry-after); retrying here
+        # too would multiply the wait and hide the upstream's answer.
+        args["max_retries"] = 0
+        args["num_retries"] = 0
+        # LiteLLM 1.106 routes every request with tools through its MCP gateway hook, which
+        # imports proxy-only modules (the `mcp` package) and fails; we never use MCP tools.
+        args["_skip_mcp_handler"] = True
+        return args
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def translate_error(self, exc: BaseException, request: dict[str, Any]) -> errors.ProxyError:
+        """Map a LiteLLM (or transport) exception onto the proxy's error tree."""
+        if isinstance(exc, errors.ProxyError):
+            return exc
+        message = self.redact(clean_message(str(getattr(exc, "message", None) or exc)))
+        name = type(exc).__name__
+        status = _status_of(exc)
+        headers = _retry_headers(exc)
+        if name == "ContextWindowExceededError" or looks_like_context_overflow(message):
+            return self._context_error(message, request)
+        if "LLM Provider NOT provided" in message or name == "ModelNotMappedError":
+            return errors.NotFoundError(
+                f"model {request.get('model')!r} is not known to LiteLLM: {message}"
+            )
+        if name == "Timeout" or isinstance(exc, asyncio.TimeoutError):
+            return errors.TimeoutError_(f"upstream timed out: {message}")
+        if name == "APIConnectionError" and status in (None, 500):
+            return errors.ApiError(f"could not reach the upstream: {message}")
+        error_class = _STATUS_ERRORS.get(status or 500, errors.ApiError)
+        if status is not None and status >= 500 and error_class is errors.ApiError:
+            return errors.ApiError(f"upstream error {status}: {message}", headers=headers)
+        return error_class(message, headers=headers)
+
+    def _context_error(self, message: str, request: dict[str, Any]) -> errors.ProxyError:
+        numbers = parse_context_numbers(message)
+        if numbers is not None:
+            return errors.ContextWindowExceededError(*numbers)
+        maximum = self.model_info(request["model"]).get("max_input_tokens")
+        try:
+            counted = self._litellm.token_counter(
+                model=request["model"],
+                messages=request.get("messages", []),
+                tools=request.get("tools"),
+            )
+        except Exception:
+            counted = None
+        if isinstance(maximum, int) and counted:
+            return errors.ContextWindowExceededError(max(int(counted), maximum + 1), maximum)
+        return errors.InvalidRequestError(f"prompt is too long: {message}")
+
+
+_STATUS_ERRORS: dict[int, type[errors.ProxyError]] = {
+    400: errors.InvalidRequestError,
+    401: errors.AuthenticationError,
+    402: errors.BillingError,
+    403: errors.PermissionDeniedError,
+    404: errors.NotFoundError,
+    408: errors.TimeoutError_,
+    413: errors.RequestTooLargeError,
+    422: errors.InvalidRequestError,
+    429: errors.RateLimitError,
+    500: errors.ApiError,
+    502: errors.ApiError,
+    503: errors.OverloadedError,
+    504: errors.TimeoutError_,
+    529: errors.OverloadedError,
+}
+
+_PREFIXES = re.compile(r"^(?:litellm\.\w+:|\w+Error:|\w+Exception\s*-)\s*")
+_CONTEXT_PHRASES = (
+    "context_length_exceeded",
+    "maximum context length",
+    "context window",
+    "prompt is too long",
+    "too many tokens",
+    "input token count",
+)
+
+
+def clean_message(message: str) -> str:
+    """Strip LiteLLM's `litellm.BadRequestError: OpenAIException - ` prefixes and JSON wrappers."""
+    text = message.strip()
+    while (stripped := _PREFIXES.sub("", text, count=1)) != text:
+        text = stripped
+    if text.startswith("{"):
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            payload = None
+        error = payload.get("error", payload) if isinstance(payload, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            text = error["message"]
+    return text[:2000] or "upstream error"
+
+
+def looks_like_context_overflow(message: str) -> bool:
+    lowered = message.lower()
+    return any(phrase in lowered for phrase in _CONTEXT_PHRASES)
+
+
+def parse_context_numbers(message: str) -> tuple[int, int] | None:
+    """(prompt tokens, maximum) from the phrasings of OpenAI, Anthropic and Gemini."""
+    patterns = (
+        r"(?P<n>\d+) tokens > (?P<m>\d+) maximum",
+        r"maximum context length is (?P<m>\d+) tokens.*?(?:resulted in|requested) (?P<n>\d+) tokens",
+        r"input token count \((?P<n>\d+)\) exceeds the maximum number of tokens allowed \((?P<m>\d+)\)",
+        r"input token count.*?(?P<n>\d+).*?exceeds.*?(?P<m>\d+)",
+    )
+    for pattern in patterns:
+        match = re.search(pattern, message, flags=re.IGNORECASE | re.DOTALL)
+        if match:
+            return int(match.group("n")), int(match.group("m"))
+    return None
+
+
+def _status_of(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status
+    original = getattr(exc, "original_exception", None)
+    if original is not None and original is not exc:
+        return _status_of(original)
+    return None
+
+
+def _retry_headers(exc: BaseException) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    sources: list[Any] = [
+        getattr(exc, "litellm_response_headers", None),
+        getattr(exc, "headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+    ]
+    for source in sources:
+        if not source:
+            continue
+        for name in ("retry-after", "retry-after-ms"):
+            value = source.get(name)
+            if value and name not in headers:
+                headers[name] = str(value)
+    return headers
+
+
+async def _close_stream(wrapper: Any) -> None:
+    """Close LiteLLM's stream and the HTTP response under it, so the upstream sees us leave."""
+    inner = getattr(wrapper, "completion_stream", None)
+    for closer in (getattr(inner, "close", None), getattr(inner, "aclose", None)):
+        if closer is None:
+            continue
+        try:
+            result = closer()
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception as exc:  # closing must never mask the real outcome
+            logger.debug("closing the upstream stream failed: %s", exc)
+        break
+
+
+@functools.cache
+def _provider_names(litellm: ModuleType) -> frozenset[str]:
+    return frozenset(str(getattr(p, "value", p)) for p in litellm.provider_list)
+
+
+@functools.lru_cache(maxsize=512)
+def _target_cached(litellm: ModuleType, model: str, provider: str) -> Target:
+    info: dict[str, Any] = {}
+    try:
+        info = dict(litellm.get_model_info(model))
+    except Exception:
+        logger.debug("LiteLLM's registry does not know %s; no output cap applied", model)
+    bare = model.split("/", 1)[1] if "/" in model else model
+    try:
+        params = litellm.get_supported_openai_params(
+            model=bare, custom_llm_provider=provider or None
+        )
+    except Exception:
+        params = None
+    max_output = info.get("max_output_tokens") or info.get("max_tokens")
+    return Target(
+        model=model,
+        provider=provider,
+        max_output_tokens=int(max_output) if isinstance(max_output, int) else None,
+        supported_params=frozenset(params or ()),
+        supports_vision=info.get("supports_vision") is not False,
+    )
+
+
+def _target(litellm: ModuleType, model: str, provider: str) -> Target:
+    return _target_cached(litellm, model, provider)

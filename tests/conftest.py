@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import pytest
+from aiohttp.test_utils import TestServer
+
+from claude_proxy.settings import Settings, load_settings
+from tests.fakes.openai_upstream import FakeOpenAI
+
+# Every variable a setting may be read from, plus the ones LiteLLM reads on its own.
+SETTING_ENV_NAMES = {
+    name.upper()
+    for field_name, info in Settings.model_fields.items()
+    for name in ([field_name, *list(getattr(info.validation_alias, "choices", []) or [])])
+} | {
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+    "GOOGLE_API_KEY",
+    "TOGETHER_API_KEY",
+    "TOGETHER_AI_API_KEY",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No test sees the developer's keys, .env or config file."""
+    for name in SETTING_ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("CLAUDE_PROXY_CONFIG", str(home / "config.toml"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+async def fake_openai(aiohttp_server: Any) -> FakeOpenAI:
+    fake = FakeOpenAI()
+    server = await aiohttp_server(fake.app())
+    fake.base_url = str(server.make_url("/v1"))
+    return fake
+
+
+ProxyFactory = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+async def start_proxy(aiohttp_server: Any) -> ProxyFactory:
+    """Start the real proxy (real LiteLLM upstream) with the given settings; returns its URL."""
+
+    from claude_proxy.server import create_app
+
+    async def start(**overrides: Any) -> str:
+        settings = load_settings({"ping_interval": 5.0, **overrides}, env_file=None)
+        server: TestServer = await aiohttp_server(create_app(settings))
+        return str(server.make_url("")).rstrip("/")
+
+    return start
+
+
+@pytest.fixture
+async def proxy_url(start_proxy: ProxyFactory, fake_openai: FakeOpenAI) -> str:
+    return await start_proxy(
+        openai_api_key="sk-test-key-0001", openai_api_base=fake_openai.base_url
+    )
+
+
+@pytest.fixture
+async def client(proxy_url: str) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    async with anthropic.AsyncAnthropic(
+        base_url=proxy_url, api_key="client-key", max_retries=0
+    ) as c:
+        yield c
+
+
+def body_of(path: Path) -> dict[str, Any]:
+    """A recorded Claude Code request body, without the fixture's `_headers`."""
+    data = json.loads(path.read_text())
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+DATA = Path(__file__).parent / "data"
