@@ -255,3 +255,26 @@ async def test_count_tokens_counts_system_messages_and_tools(
     assert 5 < bare.input_tokens < 30
     assert with_system.input_tokens > bare.input_tokens + 60
     assert with_tools.input_tokens > bare.input_tokens + 20
+
+
+@pytest.mark.parametrize("model", ["o3-mini", "o1", "gpt-5-mini"])
+async def test_reasoning_models_get_only_parameters_they_take(
+    start_proxy: Any, fake_openai: FakeOpenAI, model: str
+) -> None:
+    url = await start_proxy(
+        openai_api_key="sk-x", openai_api_base=fake_openai.base_url, big_model=model
+    )
+    fake_openai.enqueue(Answer(text="ok"))
+    async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
+        await client.messages.create(
+            model="claude-opus-5-5",
+            max_tokens=16000,
+            extra_body={"temperature": 0.5, "top_p": 0.9, "top_k": 3},
+            messages=[{"role": "user", "content": "hi"}],
+        )
+    sent = fake_openai.requests[0]
+    assert {key for key in sent if key not in ("messages", "stream")} == {
+        "model",
+        "max_completion_tokens",
+    }
+    assert sent["max_completion_tokens"] == 16000
