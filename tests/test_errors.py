@@ -132,6 +132,29 @@ async def test_connection_dropped_mid_stream_ends_with_an_error_event(
     assert caught.value.body["error"]["type"] in ("api_error", "overloaded_error")
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+async def test_upstream_timeout_is_504(
+    start_proxy: Any, fake_openai: FakeOpenAI, stream: bool
+) -> None:
+    url = await start_proxy(
+        openai_api_key="sk-x", openai_api_base=fake_openai.base_url, request_timeout=0.5
+    )
+    fake_openai.enqueue(Answer(text="too late", first_delay=3))
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(
+            f"{url}/v1/messages",
+            json={
+                "model": "claude-opus-5-5",
+                "max_tokens": 10,
+                "stream": stream,
+                "messages": HELLO,
+            },
+        )
+        body = await response.json()
+    assert response.status == 504, body
+    assert body["error"]["type"] == "timeout_error"
+
+
 async def test_unknown_model_is_not_found(client: anthropic.AsyncAnthropic) -> None:
     with pytest.raises(anthropic.NotFoundError) as caught:
         await client.messages.create(model="gpt-nonexistent-9", max_tokens=10, messages=HELLO)

@@ -183,7 +183,7 @@ class LiteLLMUpstream:
             return errors.NotFoundError(
                 f"model {request.get('model')!r} is not known to LiteLLM: {message}"
             )
-        if name == "Timeout" or isinstance(exc, asyncio.TimeoutError):
+        if is_timeout(exc, message):
             return errors.TimeoutError_(f"upstream timed out: {message}")
         if name == "APIConnectionError" and status in (None, 500):
             return errors.ApiError(f"could not reach the upstream: {message}")
@@ -272,6 +272,19 @@ def parse_context_numbers(message: str) -> tuple[int, int] | None:
         if match:
             return int(match.group("n")), int(match.group("m"))
     return None
+
+
+def is_timeout(exc: BaseException, message: str) -> bool:
+    """A timeout, however LiteLLM wrapped it: streams report read timeouts as status 500."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            break
+        if isinstance(seen, TimeoutError) or "Timeout" in type(seen).__name__:
+            return True
+        seen = getattr(seen, "original_exception", None) or seen.__cause__ or seen.__context__
+    lowered = message.lower()
+    return "timed out" in lowered or "timeout on reading" in lowered
 
 
 def _status_of(exc: BaseException) -> int | None:

@@ -43,7 +43,7 @@ class Answer:
     delay: float = 0.0
     """Seconds between stream chunks."""
     first_delay: float = 0.0
-    """Seconds before the first stream chunk."""
+    """Seconds before the first stream chunk, or before the JSON answer."""
     drop_after: int | None = None
     """Close the connection after this many stream chunks."""
 
@@ -161,6 +161,7 @@ class FakeOpenAI:
             error = {"message": answer.message, "type": answer.error_type, "code": answer.code}
             return web.json_response({"error": error}, status=answer.status, headers=answer.headers)
         if not body.get("stream"):
+            await asyncio.sleep(answer.first_delay)
             return web.json_response(answer.completion(body["model"]))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return await self._stream(request, answer, answer.chunks(body["model"], include_usage))
