@@ -93,7 +93,7 @@ async def test_stream_builds_the_same_message_as_non_stream(
 ) -> None:
     fake_openai.enqueue(answer, answer)
     kwargs: dict[str, Any] = {
-        "model": "claude-sonnet-4-5-20250929",
+        "model": "claude-sonnet-5-5",
         "max_tokens": 1000,
         "tools": [BASH, READ],
         "messages": [{"role": "user", "content": "go"}],

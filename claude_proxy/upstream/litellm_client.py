@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import warnings
 from collections.abc import AsyncIterator
 from types import ModuleType
 from typing import Any
@@ -45,6 +46,8 @@ def import_litellm() -> ModuleType:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import litellm
 
+    # Pydantic warns about LiteLLM's own TypedDicts on the first call; nothing a user can act on.
+    warnings.filterwarnings("ignore", message=r".*`ReadOnly` qualifier", category=UserWarning)
     litellm.disable_hf_tokenizer_download = True
     litellm.drop_params = True
     litellm.suppress_debug_info = True
