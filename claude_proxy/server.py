@@ -41,32 +41,33 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     request_id = new_request_id()
     request[REQUEST_ID] = request_id
     started = time.perf_counter()
+    error: errors.ProxyError | None = None
     try:
         response = await handler(request)
-    except errors.ProxyError as exc:
-        response = error_response(exc, request_id)
-    except web.HTTPRequestEntityTooLarge as exc:
-        response = error_response(
-            errors.RequestTooLargeError(exc.text or "request body too large"), request_id
-        )
-    except web.HTTPNotFound:
-        message = f"{request.method} {request.path} is not a route of this proxy"
-        response = error_response(errors.NotFoundError(message), request_id)
-    except web.HTTPMethodNotAllowed:
-        message = f"{request.method} is not allowed on {request.path}"
-        response = error_response(errors.InvalidRequestError(message), request_id)
-    except web.HTTPException as exc:
-        response = error_response(errors.ApiError(exc.text or exc.reason), request_id)
-    except Exception:
-        logger.exception("unexpected error in %s %s [%s]", request.method, request.path, request_id)
-        response = error_response(
-            errors.ApiError(f"internal error in claude-proxy (request {request_id}); see its log"),
-            request_id,
-        )
+    except Exception as exc:
+        error = to_proxy_error(exc, request)
+        response = error_response(error, request_id)
     if not response.prepared:
         response.headers["request-id"] = request_id
-    log_request(request, response, time.perf_counter() - started)
+    log_request(request, response, time.perf_counter() - started, error)
     return response
+
+
+def to_proxy_error(exc: Exception, request: web.Request) -> errors.ProxyError:
+    """aiohttp's own HTTP errors and unexpected failures, as members of the error tree."""
+    if isinstance(exc, errors.ProxyError):
+        return exc
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return errors.RequestTooLargeError(exc.text or "request body too large")
+    if isinstance(exc, web.HTTPNotFound):
+        return errors.NotFoundError(f"{request.method} {request.path} is not a route of this proxy")
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return errors.InvalidRequestError(f"{request.method} is not allowed on {request.path}")
+    if isinstance(exc, web.HTTPException):
+        return errors.ApiError(exc.text or exc.reason)
+    request_id = request[REQUEST_ID]
+    logger.exception("unexpected error in %s %s [%s]", request.method, request.path, request_id)
+    return errors.ApiError(f"internal error in claude-proxy (request {request_id}); see its log")
 
 
 def error_response(exc: errors.ProxyError, request_id: str) -> web.Response:
@@ -75,20 +76,24 @@ def error_response(exc: errors.ProxyError, request_id: str) -> web.Response:
     return response
 
 
-def log_request(request: web.Request, response: web.StreamResponse, seconds: float) -> None:
+def log_request(
+    request: web.Request,
+    response: web.StreamResponse,
+    seconds: float,
+    error: errors.ProxyError | None,
+) -> None:
+    """One quiet line per API request: route, status, latency, and the error if there was one."""
     if request.path in ("/health", "/") or request.method == "HEAD":
         return
-    route = request.get(ROUTE, "")
-    logger.info(
-        "%s %s %s%s %d %.0fms [%s]",
-        request.method,
-        request.path,
-        route,
-        " stream" if request.get(STREAMED) else "",
-        response.status,
-        seconds * 1000,
-        request[REQUEST_ID],
-    )
+    parts = [request.method, request.path]
+    if route := request.get(ROUTE):
+        parts.append(route)
+    if request.get(STREAMED):
+        parts.append("stream")
+    parts += [str(response.status), f"{seconds * 1000:.0f}ms", f"[{request[REQUEST_ID]}]"]
+    if error is not None:
+        parts.append(f"{error.error_type}: {error.message}")
+    logger.log(logging.WARNING if error is not None else logging.INFO, " ".join(parts))
 
 
 async def handle_health(request: web.Request) -> web.Response:

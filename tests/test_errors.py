@@ -4,6 +4,7 @@ path (SDK -> proxy -> LiteLLM -> fake upstream), never a traceback, a hang or a 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import aiohttp
@@ -67,7 +68,9 @@ async def test_upstream_errors_keep_their_meaning(
     error_type: str,
     exception: type[Exception],
     stream: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     fake_openai.enqueue(failure)
     with pytest.raises(exception) as caught:
         if stream:
@@ -93,6 +96,10 @@ async def test_upstream_errors_keep_their_meaning(
     if status == 429:
         assert error.response.headers["retry-after"] == "7"
     assert len(fake_openai.requests) == 1  # LiteLLM does not retry behind the client's back
+    assert (
+        f"{status} " in caplog.text and error_type in caplog.text
+    )  # the log line says what failed
+    assert "sk-test-key-0001" not in caplog.text
 
 
 async def test_context_overflow_has_the_text_claude_code_compacts_on(
@@ -260,3 +267,44 @@ async def test_unknown_route_is_anthropic_404(proxy_url: str) -> None:
         body = await response.json()
     assert response.status == 404
     assert body["error"]["type"] == "not_found_error"
+
+
+async def test_a_bug_in_the_proxy_is_a_json_500_not_a_traceback(aiohttp_client: Any) -> None:
+    from claude_proxy.server import create_app
+    from claude_proxy.settings import load_settings
+    from claude_proxy.translate.target import Target
+
+    class BrokenUpstream:
+        def provider_of(self, model: str) -> str | None:
+            return None
+
+        def is_provider(self, prefix: str) -> bool:
+            return False
+
+        def target(self, model: str, provider: str) -> Target:
+            return Target(model=model, provider=provider)
+
+        async def count_tokens(self, request: dict[str, Any]) -> int:
+            raise RuntimeError("tokenizer exploded")
+
+        async def complete(self, request: dict[str, Any]) -> dict[str, Any]:
+            raise RuntimeError("bug")
+
+        def stream(self, request: dict[str, Any]) -> Any:
+            raise RuntimeError("bug")
+
+    broken = BrokenUpstream()
+    app = create_app(load_settings(env_file=None), upstream=broken, catalog=broken)
+    client = await aiohttp_client(app)
+    response = await client.post(
+        "/v1/messages", json={"model": "claude-opus-5-5", "max_tokens": 5, "messages": HELLO}
+    )
+    body = await response.json()
+    assert response.status == 500
+    assert body["error"]["type"] == "api_error"
+    assert body["request_id"] in body["error"]["message"]
+    counted = await client.post(
+        "/v1/messages/count_tokens", json={"model": "claude-opus-5-5", "messages": HELLO}
+    )
+    assert counted.status == 500
+    assert "tokenizer exploded" in (await counted.json())["error"]["message"]
