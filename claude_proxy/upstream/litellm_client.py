@@ -22,6 +22,7 @@ from typing import Any
 from claude_proxy import errors
 from claude_proxy.settings import Settings
 from claude_proxy.translate.target import Target
+from claude_proxy.upstream.warmup import loopback_openai_server
 
 logger = logging.getLogger(__name__)
 
@@ -127,18 +128,28 @@ class LiteLLMUpstream:
             await _close_stream(wrapper)
 
     async def warm_up(self) -> None:
-        """One offline call through LiteLLM's whole path, so the first real request is not slow."""
+        """Run LiteLLM's whole path once, HTTP client included, against a loopback server."""
+        request = {
+            "model": "openai/gpt-4.1-mini",
+            "messages": [{"role": "user", "content": "warm up"}],
+            "tools": [
+                {"type": "function", "function": {"name": "noop", "parameters": {"type": "object"}}}
+            ],
+            "api_key": NO_KEY_PLACEHOLDER,
+            "max_retries": 0,
+            "timeout": 10,
+            "_skip_mcp_handler": True,
+        }
         try:
-            await self._litellm.acompletion(
-                model="openai/gpt-4.1-mini",
-                messages=[{"role": "user", "content": "warm up"}],
-                mock_response="ok",
-                api_key=NO_KEY_PLACEHOLDER,
-            )
-            self._litellm.token_counter(
-                model="gpt-4.1", messages=[{"role": "user", "content": "warm"}]
-            )
-        except Exception as exc:
+            async with loopback_openai_server() as base:
+                await self._litellm.acompletion(**request, api_base=base)
+                wrapper = await self._litellm.acompletion(
+                    **request, api_base=base, stream=True, stream_options={"include_usage": True}
+                )
+                async for chunk in wrapper:
+                    chunk.model_dump()
+            self._litellm.token_counter(model="gpt-4.1", messages=request["messages"])
+        except Exception as exc:  # a failed warm-up only means a slower first request
             logger.debug("LiteLLM warm-up failed: %s", exc)
 
     def _call_args(self, request: dict[str, Any]) -> dict[str, Any]:
