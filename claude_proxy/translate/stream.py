@@ -358,26 +358,16 @@ def tool_use_start(call: ToolCall) -> dict[str, Any]:
     return {"type": "tool_use", "id": tool_use_id(call.id), "name": call.name or "", "input": {}}
 
 
+def block_delta(index: int, delta: dict[str, Any]) -> Event:
+    return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+
+
 def text_delta(index: int, text: str) -> Event:
-    return (
-        "content_block_delta",
-        {
-            "type": "content_block_delta",
-            "index": index,
-            "delta": {"type": "text_delta", "text": text},
-        },
-    )
+    return block_delta(index, {"type": "text_delta", "text": text})
 
 
 def json_delta(index: int, partial_json: str) -> Event:
-    return (
-        "content_block_delta",
-        {
-            "type": "content_block_delta",
-            "index": index,
-            "delta": {"type": "input_json_delta", "partial_json": partial_json},
-        },
-    )
+    return block_delta(index, {"type": "input_json_delta", "partial_json": partial_json})
 
 
 def block_stop(index: int) -> Event:
