@@ -130,7 +130,7 @@ async def _serve(settings: Settings) -> None:
                 f"no key for {credentials[3]}: set {credentials[2]} (or put it in .env)."
             )
     url = f"http://{_url_host(settings.host)}:{settings.port}"
-    mapping = {alias: (choice.model, choice.reason) for alias, choice in choices.items()}
+    mapping: dict[str, tuple[str, str]] = {a: (c.model, c.reason) for a, c in choices.items()}
     print_banner(url, settings.preferred_provider, mapping, sorted(set(warnings)))
     await run_server(settings, create_app(settings, upstream=upstream, catalog=upstream))
 

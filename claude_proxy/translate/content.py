@@ -114,8 +114,9 @@ def describe_block(block: Block) -> str:
         title = block.get("title") or ""
         heading = f"{title} ({block['source']})" if block.get("source") else title
         return f"{heading}\n{texts_of(block.get('content'))}"
-    if isinstance(block.get("text"), str):
-        return block["text"]
+    text = block.get("text")
+    if isinstance(text, str):
+        return text
     found = texts_of(block.get("content"))
     if found:
         return f"[{kind}]\n{found}"

@@ -11,7 +11,7 @@ import copy
 import hashlib
 import json
 import logging
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeGuard
 
 from claude_proxy.errors import InvalidRequestError
 from claude_proxy.translate.content import TEXT_SEPARATOR
@@ -95,7 +95,7 @@ def required_or(container: dict[str, Any], key: str, problem: str) -> str:
     return f"{problem}, got {shown(container[key])}"
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

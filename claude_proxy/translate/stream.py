@@ -112,7 +112,7 @@ class StreamTranslator:
         if self._started:
             return []
         self._started = True
-        message = {
+        message: dict[str, Any] = {
             "id": self._message_id,
             "type": "message",
             "role": "assistant",

@@ -56,7 +56,8 @@ def import_litellm() -> ModuleType:
     litellm.turn_off_message_logging = True
     for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    return litellm
+    module: ModuleType = litellm
+    return module
 
 
 class LiteLLMUpstream:
@@ -112,7 +113,7 @@ class LiteLLMUpstream:
             response = await self._litellm.acompletion(**self._call_args(request))
         except Exception as exc:
             raise self.translate_error(exc, request) from exc
-        return response.model_dump()
+        return dict(response.model_dump())
 
     async def stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         try:

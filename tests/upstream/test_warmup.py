@@ -9,7 +9,9 @@ from claude_proxy.upstream.litellm_client import LiteLLMUpstream
 from claude_proxy.upstream.warmup import loopback_openai_server
 
 
-async def test_warm_up_goes_through_litellm_and_its_http_client(caplog: pytest.LogCaptureFixture) -> None:
+async def test_warm_up_goes_through_litellm_and_its_http_client(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG, logger="claude_proxy")
     upstream = LiteLLMUpstream(load_settings(env_file=None))
     await upstream.warm_up()
@@ -23,7 +25,9 @@ async def test_the_loopback_server_speaks_openai(stream: bool) -> None:
         request = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "hi"}]}
         if stream:
             chunks = [c async for c in upstream.stream({**request, "stream": True})]
-            text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+            text = "".join(
+                c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]
+            )
         else:
             text = (await upstream.complete(request))["choices"][0]["message"]["content"]
     assert text == "ok"
