@@ -78,6 +78,20 @@ def serve(
     ] = None,
     small_model: Annotated[str | None, typer.Option(help="Model for haiku requests.")] = None,
     log_level: Annotated[str | None, typer.Option(help="debug, info, warning or error.")] = None,
+    process_newlines: Annotated[
+        bool | None,
+        typer.Option(
+            "--process-newlines/--no-process-newlines",
+            help="Together: turn literal backslash-n in answers into newlines (default on).",
+        ),
+    ] = None,
+    preserve_openai_newlines: Annotated[
+        bool | None,
+        typer.Option(
+            "--preserve-openai-newlines/--no-preserve-openai-newlines",
+            help="OpenAI: keep real newlines in answers (default on).",
+        ),
+    ] = None,
 ) -> None:
     """Run the proxy in the foreground."""
     settings = settings_from(
@@ -88,6 +102,8 @@ def serve(
             "big_model": big_model,
             "small_model": small_model,
             "log_level": log_level,
+            "process_newlines": process_newlines,
+            "preserve_openai_newlines": preserve_openai_newlines,
         }
     )
     try:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 
 from claude_proxy import errors
 from claude_proxy.model_map import ModelChoice, map_model
+from claude_proxy.providers import ChunkFilter, ProviderOptions, quirks_for
+from claude_proxy.settings import Settings
 from claude_proxy.state import CATALOG, ROUTE, SETTINGS, STREAMED, UPSTREAM
 from claude_proxy.stream_writer import write_stream
 from claude_proxy.translate.request import (
@@ -43,29 +46,55 @@ def choose_model(request: web.Request, requested: str) -> ModelChoice:
     return choice
 
 
+def provider_options(settings: Settings) -> ProviderOptions:
+    return ProviderOptions(
+        process_newlines=settings.process_newlines,
+        preserve_openai_newlines=settings.preserve_openai_newlines,
+    )
+
+
 async def handle_messages(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
     validate_request(body)
+    settings = request.app[SETTINGS]
     choice = choose_model(request, body["model"])
     target = request.app[CATALOG].target(choice.model, choice.provider)
-    openai_request = to_openai_request(body, target)
+    quirks = quirks_for(target, provider_options(settings))
+    openai_request = quirks.prepare_request(to_openai_request(body, target), body)
     stop_sequences = body.get("stop_sequences") or None
     upstream = request.app[UPSTREAM]
     if body.get("stream"):
         request[STREAMED] = True
         chunks = upstream.stream(openai_request)
+        chunk_filter = quirks.filter_stream(body)
         return await write_stream(
             request,
-            chunks,
+            chunks if chunk_filter is None else filtered(chunks, chunk_filter),
             requested_model=body["model"],
             stop_sequences=stop_sequences,
-            ping_interval=request.app[SETTINGS].ping_interval,
+            ping_interval=settings.ping_interval,
         )
-    response = await upstream.complete(openai_request)
+    response = quirks.fix_response(await upstream.complete(openai_request), body)
     message = to_anthropic_message(
         response, requested_model=body["model"], stop_sequences=stop_sequences
     )
     return web.json_response(message)
+
+
+async def filtered(
+    chunks: AsyncIterator[dict[str, Any]], chunk_filter: ChunkFilter
+) -> AsyncIterator[dict[str, Any]]:
+    """The upstream's chunks through a provider's filter; closing this closes the upstream."""
+    try:
+        async for chunk in chunks:
+            for out in chunk_filter.feed(chunk):
+                yield out
+        for out in chunk_filter.finish():
+            yield out
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 async def handle_count_tokens(request: web.Request) -> web.Response:

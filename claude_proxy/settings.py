@@ -108,6 +108,15 @@ class Settings(BaseSettings):
         description="Anthropic base URL when Anthropic is the upstream. ANTHROPIC_BASE_URL is never read.",
     )
 
+    process_newlines: bool = Field(
+        True,
+        description="Together: turn the two characters backslash-n in answers into real newlines (tool inputs are never touched).",
+    )
+    preserve_openai_newlines: bool = Field(
+        True,
+        description="OpenAI: keep real newlines in answers; false escapes them as backslash-n.",
+    )
+
     request_timeout: float = Field(
         600.0, gt=0, description="Seconds an upstream request may take before 504 timeout_error."
     )

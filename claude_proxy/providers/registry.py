@@ -1,0 +1,13 @@
+"""Which quirks serve which provider."""
+
+from __future__ import annotations
+
+from claude_proxy.providers.base import ProviderOptions, Quirks
+from claude_proxy.translate.target import Target
+
+# provider -> Quirks subclass; each provider module adds itself here.
+QUIRKS: dict[str, type[Quirks]] = {}
+
+
+def quirks_for(target: Target, options: ProviderOptions) -> Quirks:
+    return QUIRKS.get(target.provider, Quirks)(target, options)

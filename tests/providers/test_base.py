@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from claude_proxy.messages import filtered
+from claude_proxy.providers import ProviderOptions, quirks_for
+from claude_proxy.translate.target import Target
+
+
+def test_a_provider_without_quirks_changes_nothing() -> None:
+    quirks = quirks_for(Target(model="ollama/llama3", provider="ollama"), ProviderOptions())
+    request = {"model": "ollama/llama3", "messages": []}
+    assert quirks.prepare_request(request, {}) is request
+    assert quirks.fix_response({"choices": []}, {}) == {"choices": []}
+    assert quirks.filter_stream({}) is None
+
+
+class Doubler:
+    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+        return [chunk, chunk]
+
+    def finish(self) -> list[dict[str, Any]]:
+        return [{"end": True}]
+
+
+async def test_filtered_applies_the_filter_and_closes_the_upstream() -> None:
+    closed = []
+
+    async def upstream() -> AsyncIterator[dict[str, Any]]:
+        try:
+            for n in range(3):
+                yield {"n": n}
+        finally:
+            closed.append(True)
+
+    out = [chunk async for chunk in filtered(upstream(), Doubler())]
+    assert out == [{"n": 0}, {"n": 0}, {"n": 1}, {"n": 1}, {"n": 2}, {"n": 2}, {"end": True}]
+
+    stream = filtered(upstream(), Doubler())
+    assert await anext(stream) == {"n": 0}
+    await stream.aclose()
+    assert closed == [True, True]
