@@ -12,6 +12,7 @@ import asyncio
 import functools
 import json
 import logging
+import math
 import os
 import re
 import warnings
@@ -33,6 +34,9 @@ PROVIDER_CREDENTIALS: dict[str, tuple[str, str, str, str]] = {
     "together_ai": ("togetherai_api_key", "togetherai_api_base", "TOGETHERAI_API_KEY", "Together"),
     "anthropic": ("anthropic_api_key", "anthropic_api_base", "ANTHROPIC_API_KEY", "Anthropic"),
 }
+
+# Token counts of models whose tokenizer is not at hand are cl100k counts times this.
+ESTIMATE_MARGIN = 1.25
 
 # Sent to local OpenAI-compatible servers (behind a custom base URL) that need no key; the
 # OpenAI client refuses to start without one.
@@ -92,13 +96,37 @@ class LiteLLMUpstream:
         return _target(self._litellm, model, provider)
 
     async def count_tokens(self, request: dict[str, Any]) -> int:
+        """Input tokens of the request; padded by `ESTIMATE_MARGIN` where the count is an estimate.
+
+        Only OpenAI models have their real tokenizer here (tiktoken, bundled). Other models'
+        tokenizers would have to be downloaded, which the offline switches forbid, so LiteLLM
+        counts them with cl100k; padding makes the estimate err high, and Claude Code then
+        compacts a little early instead of overflowing the window.
+        """
+        model = request["model"]
+        exact = self.tokenizer_is_exact(model)
         count = functools.partial(
             self._litellm.token_counter,
-            model=request["model"],
+            # LiteLLM picks o200k only for the bare name; `openai/gpt-4.1` would get cl100k.
+            model=model.partition("/")[2] if exact else model,
             messages=request.get("messages", []),
             tools=request.get("tools") or None,
         )
-        return int(await asyncio.get_running_loop().run_in_executor(None, count))
+        tokens = int(await asyncio.get_running_loop().run_in_executor(None, count))
+        return tokens if exact else math.ceil(tokens * ESTIMATE_MARGIN)
+
+    def tokenizer_is_exact(self, model: str) -> bool:
+        """Whether `count_tokens` uses the model's own tokenizer (OpenAI models tiktoken knows)."""
+        provider, _, bare = model.partition("/")
+        if provider != "openai":
+            return False
+        import tiktoken
+
+        try:
+            tiktoken.encoding_name_for_model(bare)
+        except KeyError:
+            return False
+        return True
 
     def model_info(self, model: str) -> dict[str, Any]:
         try:

@@ -134,3 +134,25 @@ def test_no_network_at_import_or_first_calls(tmp_path: Path) -> None:
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+async def test_count_tokens_is_exact_for_openai_and_errs_high_elsewhere() -> None:
+    import tiktoken
+
+    upstream = LiteLLMUpstream(load_settings(env_file=None))
+    text = "Привет, как дела? こんにちは世界 def main(): return 42\n" * 10
+    messages = [{"role": "user", "content": text}]
+    exact = await upstream.count_tokens({"model": "openai/gpt-4.1", "messages": messages})
+    # Only now: LiteLLM's first count points tiktoken at the encodings bundled in its wheel.
+    o200k = len(tiktoken.get_encoding("o200k_base").encode(text))
+    cl100k = len(tiktoken.get_encoding("cl100k_base").encode(text))
+    assert upstream.tokenizer_is_exact("openai/gpt-4.1")
+    assert o200k <= exact <= o200k + 10  # the real tokenizer, plus message framing
+
+    for model in (
+        "gemini/gemini-2.5-pro",
+        "together_ai/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+    ):
+        assert not upstream.tokenizer_is_exact(model)
+        estimate = await upstream.count_tokens({"model": model, "messages": messages})
+        assert estimate >= int(cl100k * 1.25)
