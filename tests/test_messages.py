@@ -81,6 +81,14 @@ async def test_text_answer(client: anthropic.AsyncAnthropic, fake_openai: FakeOp
         pytest.param(Answer(text="Cut off mid", finish_reason="length"), id="max-tokens"),
         pytest.param(
             Answer(
+                reasoning="The file first.\nThen answer.",
+                text="Reading it.",
+                tool_calls=[ToolCall("call_r", "Read", json.dumps({"file_path": "/tmp/a"}))],
+            ),
+            id="reasoning-text-tool",
+        ),
+        pytest.param(
+            Answer(
                 tool_calls=[ToolCall("call_1", "Bash", '{"command": "echo hi"}')],
                 finish_reason="stop",
             ),
@@ -102,6 +110,8 @@ async def test_stream_builds_the_same_message_as_non_stream(
     async with client.messages.stream(**kwargs) as stream:
         streamed = await stream.get_final_message()
     assert comparable(streamed) == comparable(plain)
+    if answer.reasoning:
+        assert plain.content[0].type == "thinking" and plain.content[0].thinking == answer.reasoning
     assert fake_openai.requests[1]["stream"] is True
     assert fake_openai.requests[1]["stream_options"] == {"include_usage": True}
     if answer.tool_calls:

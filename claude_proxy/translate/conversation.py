@@ -23,13 +23,13 @@ from claude_proxy.translate.content import (
     to_parts,
 )
 from claude_proxy.translate.target import Target
+from claude_proxy.translate.thinking import THINKING_TYPES, reasoning_for
 
 logger = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 
 NO_RESULT = "(no result was returned for this tool call)"
-THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 
 
 def to_openai_messages(messages: list[dict[str, Any]], target: Target) -> list[Message]:
@@ -41,36 +41,40 @@ def to_openai_messages(messages: list[dict[str, Any]], target: Target) -> list[M
 
 
 def merge_turns(messages: list[dict[str, Any]]) -> list[tuple[str, list[Block]]]:
-    """(role, blocks) per turn: thinking dropped, empty turns skipped, same-role turns merged.
+    """(role, blocks) per turn: empty turns skipped, same-role turns merged.
 
-    System messages are never merged: each stays where the client put it.
+    System messages are never merged: each stays where the client put it. A turn left with
+    thinking alone (after merging, so its reasoning can join the answer next to it) has no
+    OpenAI message, and dropping it may let its neighbours merge.
     """
     turns: list[tuple[str, list[Block]]] = []
     for index, message in enumerate(messages):
-        role = message["role"]
         blocks = as_blocks(message["content"])
-        if role == "assistant":
-            blocks = drop_thinking(blocks, index)
         if not blocks:
-            logger.debug("skipping messages.%d (%s): no content", index, role)
+            logger.debug("skipping messages.%d (%s): no content", index, message["role"])
             continue
-        if turns and role != "system" and turns[-1][0] == role:
-            turns[-1][1].extend(blocks)
+        turns.append((message["role"], blocks))
+    kept: list[tuple[str, list[Block]]] = []
+    for role, blocks in merged(turns):
+        if all(block.get("type") in THINKING_TYPES for block in blocks):
+            logger.debug("skipping a %s turn of thinking alone", role)
         else:
-            turns.append((role, list(blocks)))
-    return turns
+            kept.append((role, blocks))
+    return merged(kept)
+
+
+def merged(turns: list[tuple[str, list[Block]]]) -> list[tuple[str, list[Block]]]:
+    out: list[tuple[str, list[Block]]] = []
+    for role, blocks in turns:
+        if out and role != "system" and out[-1][0] == role:
+            out[-1][1].extend(blocks)
+        else:
+            out.append((role, list(blocks)))
+    return out
 
 
 def as_blocks(content: str | list[Block]) -> list[Block]:
     return [{"type": "text", "text": content}] if isinstance(content, str) else content
-
-
-def drop_thinking(blocks: list[Block], index: int) -> list[Block]:
-    # Upstreams that want their reasoning back (DeepSeek, Kimi) would get it from here.
-    kept = [block for block in blocks if block.get("type") not in THINKING_BLOCKS]
-    if len(kept) < len(blocks):
-        logger.debug("messages.%d: dropping %d thinking block(s)", index, len(blocks) - len(kept))
-    return kept
 
 
 def to_tool_call(block: Block) -> dict[str, Any]:
@@ -114,9 +118,12 @@ class _Conversation:
     def add_assistant(self, blocks: list[Block]) -> None:
         texts: list[Part] = []
         calls: list[dict[str, Any]] = []
+        thinking: list[Block] = []
         for block in blocks:
             if block.get("type") == "tool_use":
                 calls.append(to_tool_call(block))
+            elif block.get("type") in THINKING_TYPES:
+                thinking.append(block)
             else:
                 texts.extend(to_parts(block, self.target))
         content = join_texts(texts) if any(p["type"] == "text" for p in texts) else None
@@ -124,6 +131,7 @@ class _Conversation:
             logger.debug("skipping an assistant turn with nothing OpenAI can hold")
             return
         message: Message = {"role": "assistant", "content": content}
+        message.update(reasoning_for(thinking, self.target))
         if calls:
             message["tool_calls"] = calls
             self.pending = [call["id"] for call in calls]

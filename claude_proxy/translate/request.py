@@ -17,6 +17,7 @@ from claude_proxy.errors import InvalidRequestError
 from claude_proxy.translate.content import TEXT_SEPARATOR
 from claude_proxy.translate.conversation import to_openai_messages
 from claude_proxy.translate.target import Target
+from claude_proxy.translate.thinking import reasoning_params
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ TRANSLATED_FIELDS = frozenset(
         "metadata",
         "tools",
         "tool_choice",
+        "thinking",
     }
 )
 ROLES = ("user", "assistant", "system")
@@ -242,6 +244,7 @@ def to_openai_request(body: dict[str, Any], target: Target) -> dict[str, Any]:
     if request["stream"]:
         request["stream_options"] = {"include_usage": True}
     request.update(sampling_params(body, target))
+    request.update(reasoning_params(body, target))
     request.update(tool_params(body, target))
     return request
 

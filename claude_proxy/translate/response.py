@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from claude_proxy.translate.ids import new_message_id, new_tool_use_id
+from claude_proxy.translate.target import Target
+from claude_proxy.translate.thinking import thinking_blocks
 from claude_proxy.translate.tool_args import parse_tool_arguments
 from claude_proxy.translate.usage import to_anthropic_usage
 
@@ -29,7 +31,10 @@ def to_anthropic_message(
     *,
     requested_model: str,
     stop_sequences: list[str] | None = None,
+    target: Target | None = None,
 ) -> dict[str, Any]:
+    """The Anthropic message for an OpenAI response; `target` (the model that answered) goes
+    into the signatures of thinking blocks, so they can be replayed to it."""
     choice = first_choice(response.get("choices"))
     message = choice.get("message") or {}
     text = text_of(message.get("content"))
@@ -58,7 +63,7 @@ def to_anthropic_message(
         "type": "message",
         "role": "assistant",
         "model": requested_model,
-        "content": [*content, *tool_uses],
+        "content": [*thinking_blocks(message, target), *content, *tool_uses],
         "stop_reason": stop_reason,
         "stop_sequence": stop_sequence,
         "usage": to_anthropic_usage(response.get("usage")),

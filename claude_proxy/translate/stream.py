@@ -12,19 +12,26 @@ fit that grammar by themselves: parallel tool calls may interleave their argumen
 
     upstream chunks                          events
     ---------------------------------------  ------------------------------------------------
-    content "Let me"                         start(0, text)  text_delta "Let me"
+    reasoning_content "Hm, "                 start(0, thinking)  thinking_delta "Hm, "
+    reasoning_content "ls."                  thinking_delta "ls."
+    content "Let me"                         signature_delta  stop(0)
+                                             start(1, text)  text_delta "Let me"
     content " look."                         text_delta " look."
-    tool_calls[0] id, name, args '{"a'       stop(0)  start(1, tool_use)  json_delta '{"a'
+    tool_calls[0] id, name, args '{"a'       stop(1)  start(2, tool_use)  json_delta '{"a'
     tool_calls[1] id, name, args '{"b":2}'   (buffered: call 1 is not the live call)
     tool_calls[0] args '":1}'                json_delta '":1}'
     content "Done."                          (buffered: text after tool calls began)
     finish_reason "tool_calls"               (remembered)
     usage chunk                              (remembered)
-    finish()                                 [json_delta <suffix>]  stop(1)
-                                             start(2, tool_use)  json_delta '{"b":2}'  stop(2)
-                                             start(3, text)  text_delta "Done."  stop(3)
+    finish()                                 [json_delta <suffix>]  stop(2)
+                                             start(3, tool_use)  json_delta '{"b":2}'  stop(3)
+                                             start(4, text)  text_delta "Done."  stop(4)
                                              message_delta  message_stop
 
+- Reasoning (`reasoning_content`, `reasoning`, LiteLLM's `thinking_blocks`) before any text
+  or tool call streams live in one thinking block; its one `signature_delta` (`thinking.py`
+  makes it from the whole text) comes right before its stop. Reasoning that arrives after
+  another block opened is emitted whole as a thinking block after the tool blocks.
 - Text before any tool call streams live in one text block.
 - The first tool call streams live (its block opens once its name is known); the fragments
   of every other call are kept by call index and each is emitted whole, in index order, once
@@ -45,19 +52,28 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from claude_proxy.translate.events import (
+    Event,
+    block_stop,
+    json_delta,
+    signature_delta,
+    text_delta,
+    thinking_delta,
+)
 from claude_proxy.translate.ids import new_message_id
 from claude_proxy.translate.response import (
     find_matched_stop,
+    first_choice,
     text_of,
     to_stop_reason,
     tool_use_id,
 )
+from claude_proxy.translate.target import Target
+from claude_proxy.translate.thinking import opaque_data, reasoning_text, sign_thinking
 from claude_proxy.translate.tool_args import completion_suffix, parse_tool_arguments
 from claude_proxy.translate.usage import to_anthropic_usage
 
 logger = logging.getLogger(__name__)
-
-Event = tuple[str, dict[str, Any]]
 
 
 @dataclass
@@ -88,14 +104,20 @@ class StreamTranslator:
         message_id: str | None = None,
         stop_sequences: list[str] | None = None,
         input_tokens: int = 0,
+        target: Target | None = None,
     ) -> None:
         self._model = requested_model
+        self._target = target
         self._message_id = message_id or new_message_id()
         self._stop_sequences = [stop for stop in stop_sequences or [] if stop]
         self._input_tokens = input_tokens
         self._started = False
         self._finished = False
         self._next_block = 0
+        self._thinking_block: int | None = None
+        self._thinking: list[str] = []
+        self._late_reasoning: list[str] = []
+        self._opaque: dict[str, list[Any]] = {}
         self._text_block: int | None = None
         self._late_text: list[str] = []
         self._calls: list[ToolCall] = []
@@ -133,10 +155,12 @@ class StreamTranslator:
         events = self.start()
         if isinstance(chunk.get("usage"), dict):
             self._usage = chunk["usage"]
-        choice = choice_zero(chunk)
-        if choice is None:
+        choice = first_choice(chunk.get("choices"))
+        if not choice:
             return events
         delta = choice.get("delta") or {}
+        self._remember_opaque(delta)
+        events += self._add_reasoning(reasoning_text(delta))
         events += self._add_text(text_of(delta.get("content")))
         for fragment in delta.get("tool_calls") or []:
             if isinstance(fragment, dict):
@@ -150,6 +174,7 @@ class StreamTranslator:
             return []
         events = self.start()
         self._finished = True
+        events += self._close_thinking()
         events += self._close_text()
         pending = self._calls
         if self._calls and self._calls[0].block is not None:
@@ -157,6 +182,7 @@ class StreamTranslator:
             pending = self._calls[1:]
         for call in sorted(pending, key=lambda call: (call.index, call.seq)):
             events += self._emit_whole(call)
+        events += self._emit_late_reasoning()
         events += self._emit_late_text()
         events.append(self._message_delta())
         events.append(("message_stop", {"type": "message_stop"}))
@@ -169,6 +195,48 @@ class StreamTranslator:
         self._finished = True
         return [("error", {"type": "error", "error": {"type": error_type, "message": message}})]
 
+    # --- thinking --------------------------------------------------------------------------
+
+    def _add_reasoning(self, text: str) -> list[Event]:
+        if not text:
+            return []
+        if self._thinking_block is None and (self._text_block is not None or self._calls):
+            self._late_reasoning.append(text)
+            return []
+        events: list[Event] = []
+        if self._thinking_block is None:
+            self._thinking_block = self._next_block
+            events.append(self._start_block({"type": "thinking", "thinking": "", "signature": ""}))
+        self._thinking.append(text)
+        events.append(thinking_delta(self._thinking_block, text))
+        return events
+
+    def _remember_opaque(self, delta: dict[str, Any]) -> None:
+        for key, values in opaque_data(delta).items():
+            self._opaque.setdefault(key, []).extend(values)
+
+    def _close_thinking(self) -> list[Event]:
+        if self._thinking_block is None:
+            return []
+        index, self._thinking_block = self._thinking_block, None
+        return [signature_delta(index, self._sign("".join(self._thinking))), block_stop(index)]
+
+    def _emit_late_reasoning(self) -> list[Event]:
+        if not self._late_reasoning:
+            return []
+        index = self._next_block
+        text = "".join(self._late_reasoning)
+        start = self._start_block({"type": "thinking", "thinking": "", "signature": ""})
+        return [
+            start,
+            thinking_delta(index, text),
+            signature_delta(index, self._sign(text)),
+            block_stop(index),
+        ]
+
+    def _sign(self, text: str) -> str:
+        return sign_thinking(text, self._target, self._opaque)
+
     # --- text ------------------------------------------------------------------------------
 
     def _add_text(self, text: str) -> list[Event]:
@@ -177,7 +245,7 @@ class StreamTranslator:
         if self._calls:
             self._late_text.append(text)
             return []
-        events: list[Event] = []
+        events = self._close_thinking()
         if self._text_block is None:
             self._text_block = self._next_block
             events.append(self._start_block({"type": "text", "text": ""}))
@@ -238,6 +306,7 @@ class StreamTranslator:
         if call.block is None:
             if call.name is None:
                 return []
+            events += self._close_thinking()
             events += self._close_text()
             call.block = self._next_block
             events.append(self._start_block(tool_use_start(call)))
@@ -327,14 +396,6 @@ class StreamTranslator:
         )
 
 
-def choice_zero(chunk: dict[str, Any]) -> dict[str, Any] | None:
-    """The chunk's choice with index 0; other choices are ignored (the proxy asks for n=1)."""
-    for choice in chunk.get("choices") or []:
-        if isinstance(choice, dict) and (choice.get("index") or 0) == 0:
-            return choice
-    return None
-
-
 def checked_suffix(call: ToolCall, arguments: str) -> str | None:
     """`completion_suffix` of a call's arguments, with a warning when they needed one."""
     suffix = completion_suffix(arguments)
@@ -356,19 +417,3 @@ def checked_suffix(call: ToolCall, arguments: str) -> str | None:
 
 def tool_use_start(call: ToolCall) -> dict[str, Any]:
     return {"type": "tool_use", "id": tool_use_id(call.id), "name": call.name or "", "input": {}}
-
-
-def block_delta(index: int, delta: dict[str, Any]) -> Event:
-    return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
-
-
-def text_delta(index: int, text: str) -> Event:
-    return block_delta(index, {"type": "text_delta", "text": text})
-
-
-def json_delta(index: int, partial_json: str) -> Event:
-    return block_delta(index, {"type": "input_json_delta", "partial_json": partial_json})
-
-
-def block_stop(index: int) -> Event:
-    return ("content_block_stop", {"type": "content_block_stop", "index": index})

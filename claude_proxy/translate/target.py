@@ -18,7 +18,13 @@ class Target:
     """The LiteLLM provider: `openai`, `gemini`, `together_ai`, `anthropic`, ..."""
     max_output_tokens: int | None = None
     """The model's maximum output tokens, when the registry knows it."""
+    max_input_tokens: int | None = None
+    """The model's context window (input tokens), when the registry knows it."""
     supported_params: frozenset[str] = field(default_factory=frozenset)
     """OpenAI request parameters the target accepts (`temperature`, `top_p`, `top_k`, `user`, ...)."""
     supports_vision: bool = True
     """False when the registry says the model cannot see images."""
+    supports_reasoning: bool = False
+    """True when the registry says the model reasons (takes `reasoning_effort`)."""
+    supports_minimal_reasoning: bool = False
+    """True when the model takes `reasoning_effort: minimal` (gpt-5, Gemini); o-series do not."""

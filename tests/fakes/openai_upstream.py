@@ -40,12 +40,16 @@ class Answer:
     interleave: bool = False
     """Stream parallel tool calls' argument fragments interleaved by index."""
     text_pieces: int = 3
+    text_fragments: list[str] | None = None
+    """How the text arrives in a stream (joined, they must equal `text`); default: `text_pieces` pieces."""
     delay: float = 0.0
     """Seconds between stream chunks."""
     first_delay: float = 0.0
     """Seconds before the first stream chunk, or before the JSON answer."""
     drop_after: int | None = None
     """Close the connection after this many stream chunks."""
+    reasoning: str | None = None
+    """Sent as `message.reasoning_content`, streamed as `delta.reasoning_content` before the text."""
 
     def finish(self) -> str:
         return self.finish_reason or ("tool_calls" if self.tool_calls else "stop")
@@ -60,6 +64,8 @@ class Answer:
 
     def completion(self, model: str) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": self.text}
+        if self.reasoning is not None:
+            message["reasoning_content"] = self.reasoning
         if self.tool_calls:
             message["tool_calls"] = [
                 {
@@ -80,7 +86,15 @@ class Answer:
 
     def chunks(self, model: str, include_usage: bool) -> list[dict[str, Any]]:
         deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
-        if self.text:
+        if self.reasoning:
+            size = max(1, -(-len(self.reasoning) // self.text_pieces))
+            deltas += [
+                {"reasoning_content": self.reasoning[i : i + size]}
+                for i in range(0, len(self.reasoning), size)
+            ]
+        if self.text_fragments is not None:
+            deltas += [{"content": piece} for piece in self.text_fragments]
+        elif self.text:
             size = max(1, -(-len(self.text) // self.text_pieces))
             deltas += [{"content": self.text[i : i + size]} for i in range(0, len(self.text), size)]
         deltas += self._tool_deltas()

@@ -15,6 +15,7 @@ from claude_proxy.translate.request import (
     validate_request,
 )
 from claude_proxy.translate.target import Target
+from claude_proxy.translate.thinking import sign_thinking
 
 FIXTURES = Path(__file__).parent.parent / "data" / "claude-code"
 
@@ -562,6 +563,84 @@ def test_messages_for_a_model_without_vision(
     assert openai_messages(messages, BLIND) == expected
 
 
+REASONER = Target(
+    model="openai/deepseek-reasoner",
+    provider="openai",
+    supported_params=frozenset({"reasoning_effort", "tools"}),
+    supports_reasoning=True,
+)
+
+
+def signed(thinking: str, target: Target = REASONER) -> dict[str, Any]:
+    """A thinking block as the proxy gave it to the client for `target`."""
+    return {
+        "type": "thinking",
+        "thinking": thinking,
+        "signature": sign_thinking(thinking, target, None),
+    }
+
+
+REPLAY_CASES = [
+    pytest.param(
+        [
+            {"role": "user", "content": "list"},
+            assistant(signed("Use ls."), text("Listing."), tool_use("call_1", command="ls")),
+            user(tool_result("call_1", "a.txt")),
+        ],
+        [
+            {"role": "user", "content": "list"},
+            {
+                **calls_message(call("call_1", arguments='{"command": "ls"}'), content="Listing."),
+                "reasoning_content": "Use ls.",
+            },
+            tool_message("call_1", "a.txt"),
+        ],
+        id="tool-turn-gets-its-reasoning",
+    ),
+    pytest.param(
+        [
+            {"role": "user", "content": "q"},
+            assistant(signed("One.")),
+            assistant(signed("Two."), text("Answer.")),
+            {"role": "user", "content": "more"},
+        ],
+        [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": "Answer.", "reasoning_content": "One.\n\nTwo."},
+            {"role": "user", "content": "more"},
+        ],
+        id="merged-turns-join-their-reasoning",
+    ),
+    pytest.param(
+        [
+            {"role": "user", "content": "q"},
+            assistant(
+                {"type": "thinking", "thinking": "Claude's.", "signature": "EqQBCkgIBxAB"},
+                {"type": "redacted_thinking", "data": "EmwKAhgB"},
+                signed("Other model.", Target(model="openai/o3", provider="openai")),
+                text("A."),
+            ),
+        ],
+        [{"role": "user", "content": "q"}, {"role": "assistant", "content": "A."}],
+        id="blocks-not-signed-for-this-model-dropped",
+    ),
+    pytest.param(
+        [
+            {"role": "user", "content": "q"},
+            assistant(signed("Only thought.")),
+            {"role": "user", "content": "again"},
+        ],
+        [{"role": "user", "content": "q\n\nagain"}],
+        id="reasoning-alone-is-no-turn",
+    ),
+]
+
+
+@pytest.mark.parametrize(("messages", "expected"), REPLAY_CASES)
+def test_reasoning_is_replayed(messages: list[Any], expected: list[dict[str, Any]]) -> None:
+    assert openai_messages(messages, REASONER) == expected
+
+
 # --- system -------------------------------------------------------------------------------
 
 BILLING = text("x-anthropic-billing-header: cc_version=2.1.330.440; cc_entrypoint=sdk-cli;")
@@ -686,6 +765,24 @@ PARAM_CASES = [
         GPT,
         {"max_tokens": 1000, "stream": False},
         id="unknown-fields-ignored",
+    ),
+    pytest.param(
+        {"thinking": {"type": "enabled", "budget_tokens": 31999, "display": "omitted"}},
+        Target(model="openai/o3", provider="openai", supports_reasoning=True),
+        {"max_tokens": 1000, "stream": False, "reasoning_effort": "high"},
+        id="thinking-budget-to-effort",
+    ),
+    pytest.param(
+        {"thinking": {"type": "adaptive"}, "output_config": {"effort": "low"}},
+        Target(model="gemini/gemini-2.5-flash", provider="gemini", supports_reasoning=True),
+        {"max_tokens": 1000, "stream": False, "reasoning_effort": "low"},
+        id="adaptive-effort",
+    ),
+    pytest.param(
+        {"thinking": {"type": "enabled", "budget_tokens": 2048}, "temperature": 1},
+        GPT,
+        {"max_tokens": 1000, "stream": False, "temperature": 1},
+        id="thinking-dropped-for-a-model-that-does-not-reason",
     ),
 ]
 

@@ -5,6 +5,8 @@ import pytest
 
 from claude_proxy.translate.ids import new_message_id, new_tool_use_id
 from claude_proxy.translate.response import to_anthropic_message
+from claude_proxy.translate.target import Target
+from claude_proxy.translate.thinking import Signed, read_signature, sign_thinking
 from claude_proxy.translate.usage import to_anthropic_usage
 
 ZERO_USAGE = {
@@ -44,6 +46,17 @@ def text_block(text: str) -> dict[str, Any]:
 
 def tool_block(block_id: str, name: str, tool_input: dict) -> dict[str, Any]:
     return {"type": "tool_use", "id": block_id, "name": name, "input": tool_input}
+
+
+def reasoning(upstream: dict[str, Any], **message_fields: Any) -> dict[str, Any]:
+    """`upstream` with reasoning fields on its message, as LiteLLM dumps them."""
+    upstream["choices"][0]["message"].update(message_fields)
+    return upstream
+
+
+def thinking_block(text: str) -> dict[str, Any]:
+    """A thinking block as made without a target (the signature names no model)."""
+    return {"type": "thinking", "thinking": text, "signature": sign_thinking(text, None, None)}
 
 
 BASH_LS = call("call_1", "Bash", '{"command": "ls"}')
@@ -213,6 +226,60 @@ BASH_LS_BLOCK = tool_block("call_1", "Bash", {"command": "ls"})
             None,
             id="tool-beats-stop-sequence",
         ),
+        pytest.param(
+            reasoning(response("Hi."), reasoning_content="Say hi."),
+            None,
+            [thinking_block("Say hi."), text_block("Hi.")],
+            "end_turn",
+            None,
+            id="reasoning-first",
+        ),
+        pytest.param(
+            reasoning(response("Looking.", [BASH_LS], "tool_calls"), reasoning_content="ls."),
+            None,
+            [thinking_block("ls."), text_block("Looking."), BASH_LS_BLOCK],
+            "tool_use",
+            None,
+            id="reasoning-text-tool",
+        ),
+        pytest.param(
+            reasoning(response(None, finish_reason="length"), reasoning_content="Hmm, long"),
+            None,
+            [thinking_block("Hmm, long")],
+            "max_tokens",
+            None,
+            id="reasoning-cut-off",
+        ),
+        pytest.param(
+            reasoning(response("Hi."), reasoning="Plain reasoning field."),
+            None,
+            [thinking_block("Plain reasoning field."), text_block("Hi.")],
+            "end_turn",
+            None,
+            id="reasoning-field",
+        ),
+        pytest.param(
+            reasoning(
+                response("Hi."),
+                reasoning_content=None,
+                thinking_blocks=[
+                    {"type": "thinking", "thinking": "From blocks.", "signature": "g"}
+                ],
+            ),
+            None,
+            [thinking_block("From blocks."), text_block("Hi.")],
+            "end_turn",
+            None,
+            id="thinking-blocks",
+        ),
+        pytest.param(
+            reasoning(response("Hi."), reasoning_content=""),
+            None,
+            [text_block("Hi.")],
+            "end_turn",
+            None,
+            id="empty-reasoning",
+        ),
     ],
 )
 def test_to_anthropic_message(
@@ -287,8 +354,16 @@ def test_litellm_dump_with_reasoning_and_extra_fields() -> None:
         },
         "service_tier": None,
     }
-    message = to_anthropic_message(upstream, requested_model="claude-sonnet-5-5", stop_sequences=[])
-    assert message["content"] == [text_block("Four.")]
+    target = Target(model="openai/o3-mini", provider="openai")
+    message = to_anthropic_message(
+        upstream, requested_model="claude-sonnet-5-5", stop_sequences=[], target=target
+    )
+    thinking, text = message["content"]
+    assert text == text_block("Four.")
+    assert (thinking["type"], thinking["thinking"]) == ("thinking", "2 + 2 is 4.")
+    assert read_signature(thinking["signature"], "2 + 2 is 4.") == Signed(
+        "openai", "openai/o3-mini"
+    )
     assert message["usage"] == {**ZERO_USAGE, "input_tokens": 30, "output_tokens": 12}
 
 

@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
+from claude_proxy.translate.events import Event
 from claude_proxy.translate.response import to_anthropic_message
-from claude_proxy.translate.stream import Event, StreamTranslator
+from claude_proxy.translate.stream import StreamTranslator
+from claude_proxy.translate.target import Target
+from claude_proxy.translate.thinking import sign_thinking
 
 MODEL = "claude-opus-5-5"
 MESSAGE_ID = "msg_test"
@@ -39,6 +42,10 @@ def chunk(
 
 def text(content: str, finish_reason: str | None = None) -> dict:
     return chunk({"content": content}, finish_reason)
+
+
+def think(reasoning: str, key: str = "reasoning_content", **delta: Any) -> dict:
+    return chunk({key: reasoning, **delta})
 
 
 def calls(*fragments: dict) -> dict:
@@ -127,6 +134,27 @@ def text_delta(index: int, value: str) -> Event:
     return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
 
 
+def thinking_start(index: int) -> Event:
+    block = {"type": "thinking", "thinking": "", "signature": ""}
+    return (
+        "content_block_start",
+        {"type": "content_block_start", "index": index, "content_block": block},
+    )
+
+
+def thinking_delta(index: int, value: str) -> Event:
+    delta = {"type": "thinking_delta", "thinking": value}
+    return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+
+
+def signature_delta(
+    index: int, thinking: str, target: Target | None = None, **opaque: Any
+) -> Event:
+    """The signature_delta of a thinking block whose whole text is `thinking`."""
+    delta = {"type": "signature_delta", "signature": sign_thinking(thinking, target, opaque)}
+    return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+
+
 def json_delta(index: int, value: str) -> Event:
     delta = {"type": "input_json_delta", "partial_json": value}
     return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
@@ -147,7 +175,11 @@ def closing(
 # --- checks ----------------------------------------------------------------------------------
 
 STOP_REASONS = {"end_turn", "max_tokens", "stop_sequence", "tool_use", "refusal"}
-DELTA_FOR_BLOCK = {"text": "text_delta", "tool_use": "input_json_delta"}
+DELTA_FOR_BLOCK = {
+    "text": "text_delta",
+    "tool_use": "input_json_delta",
+    "thinking": "thinking_delta",
+}
 
 
 def assert_grammar(events: list[Event]) -> None:
@@ -167,8 +199,16 @@ def assert_grammar(events: list[Event]) -> None:
         while names[position] in ("content_block_delta", "ping"):
             if names[position] == "content_block_delta":
                 assert events[position][1]["index"] == block_index
-                assert events[position][1]["delta"]["type"] == delta_type
+                if events[position][1]["delta"]["type"] == "signature_delta":
+                    # Exactly one, right before a thinking block's stop.
+                    assert start["content_block"]["type"] == "thinking"
+                    assert events[position + 1] == block_stop(block_index)
+                    assert events[position][1]["delta"]["signature"].startswith("cpx1.")
+                else:
+                    assert events[position][1]["delta"]["type"] == delta_type
             position += 1
+        if start["content_block"]["type"] == "thinking":
+            assert events[position - 1][1]["delta"]["type"] == "signature_delta"
         assert events[position] == block_stop(block_index)
         block_index += 1
         position += 1
@@ -190,6 +230,10 @@ def accumulate(events: list[Event]) -> dict[str, Any]:
             message["content"].append(copy.deepcopy(data["content_block"]))
         elif name == "content_block_delta" and data["delta"]["type"] == "text_delta":
             message["content"][data["index"]]["text"] += data["delta"]["text"]
+        elif name == "content_block_delta" and data["delta"]["type"] == "thinking_delta":
+            message["content"][data["index"]]["thinking"] += data["delta"]["thinking"]
+        elif name == "content_block_delta" and data["delta"]["type"] == "signature_delta":
+            message["content"][data["index"]]["signature"] = data["delta"]["signature"]
         elif name == "content_block_delta":
             json_buffers[data["index"]] = (
                 json_buffers.get(data["index"], "") + data["delta"]["partial_json"]
@@ -555,21 +599,156 @@ CASES = {
         {"stop_sequences": ["STOP"]},
         [*opening(), text_start(0), text_delta(0, "1, 2"), block_stop(0), *closing("end_turn")],
     ),
-    "reasoning and other choices are ignored": (
+    "other choices are ignored": (
         [
-            chunk(
-                {
-                    "reasoning_content": "hmm",
-                    "reasoning": "hmm",
-                    "provider_specific_fields": {"x": 1},
-                }
-            ),
+            chunk({"provider_specific_fields": {"x": 1}}),
             {"choices": [{"index": 1, "delta": {"content": "other"}, "finish_reason": "length"}]},
+            {"choices": [{"index": 1, "delta": {"reasoning_content": "no"}}]},
             text("Yes."),
             finish("stop"),
         ],
         {},
         [*opening(), text_start(0), text_delta(0, "Yes."), block_stop(0), *closing("end_turn")],
+    ),
+    "reasoning then text": (
+        [ROLE, think("Hm, "), think(""), think("hi."), text("Hi!"), finish("stop")],
+        {},
+        [
+            *opening(),
+            thinking_start(0),
+            thinking_delta(0, "Hm, "),
+            thinking_delta(0, "hi."),
+            signature_delta(0, "Hm, hi."),
+            block_stop(0),
+            text_start(1),
+            text_delta(1, "Hi!"),
+            block_stop(1),
+            *closing("end_turn"),
+        ],
+    ),
+    "reasoning then tool call": (
+        [think("List."), calls(frag(0, '{"command": "ls"}', **BASH)), finish("tool_calls")],
+        {},
+        [
+            *opening(),
+            thinking_start(0),
+            thinking_delta(0, "List."),
+            signature_delta(0, "List."),
+            block_stop(0),
+            tool_start(1, "call_bash", "Bash"),
+            json_delta(1, '{"command": "ls"}'),
+            block_stop(1),
+            *closing("tool_use"),
+        ],
+    ),
+    "reasoning stays open until the tool call has a name": (
+        [
+            think("a"),
+            calls(frag(0, "", id="call_bash")),
+            think("b"),
+            calls(frag(0, "{}", name="Bash")),
+        ],
+        {},
+        [
+            *opening(),
+            thinking_start(0),
+            thinking_delta(0, "a"),
+            thinking_delta(0, "b"),
+            signature_delta(0, "ab"),
+            block_stop(0),
+            tool_start(1, "call_bash", "Bash"),
+            json_delta(1, "{}"),
+            block_stop(1),
+            *closing("tool_use"),
+        ],
+    ),
+    "reasoning only, cut off": (
+        [think("Long thought"), finish("length")],
+        {},
+        [
+            *opening(),
+            thinking_start(0),
+            thinking_delta(0, "Long thought"),
+            signature_delta(0, "Long thought"),
+            block_stop(0),
+            *closing("max_tokens"),
+        ],
+    ),
+    "reasoning field and thinking blocks": (
+        [
+            think("x", key="reasoning"),
+            chunk({"thinking_blocks": [{"type": "thinking", "thinking": "y", "signature": None}]}),
+            text("Done."),
+        ],
+        {},
+        [
+            *opening(),
+            thinking_start(0),
+            thinking_delta(0, "x"),
+            thinking_delta(0, "y"),
+            signature_delta(0, "xy"),
+            block_stop(0),
+            text_start(1),
+            text_delta(1, "Done."),
+            block_stop(1),
+            *closing("end_turn"),
+        ],
+    ),
+    "late reasoning comes whole after the tool blocks": (
+        [
+            think("First."),
+            text("Text."),
+            think("Second."),
+            calls(frag(0, "{}", **BASH)),
+            think("Third."),
+            text("Late."),
+            finish("tool_calls"),
+        ],
+        {},
+        [
+            *opening(),
+            thinking_start(0),
+            thinking_delta(0, "First."),
+            signature_delta(0, "First."),
+            block_stop(0),
+            text_start(1),
+            text_delta(1, "Text."),
+            block_stop(1),
+            tool_start(2, "call_bash", "Bash"),
+            json_delta(2, "{}"),
+            block_stop(2),
+            thinking_start(3),
+            thinking_delta(3, "Second.Third."),
+            signature_delta(3, "Second.Third."),
+            block_stop(3),
+            text_start(4),
+            text_delta(4, "Late."),
+            block_stop(4),
+            *closing("tool_use"),
+        ],
+    ),
+    "signature names the target and carries Gemini's thought signatures": (
+        [
+            think("Plan."),
+            chunk({"content": "Hi.", "provider_specific_fields": {"thought_signatures": ["c2ln"]}}),
+        ],
+        {"target": Target(model="gemini/gemini-2.5-pro", provider="gemini")},
+        [
+            *opening(),
+            thinking_start(0),
+            thinking_delta(0, "Plan."),
+            signature_delta(
+                0,
+                "Plan.",
+                Target(model="gemini/gemini-2.5-pro", provider="gemini"),
+                thought_signatures=["c2ln"],
+            ),
+            block_stop(0),
+            text_start(1),
+            text_delta(1, "Hi."),
+            block_stop(1),
+            *closing("end_turn"),
+        ],
     ),
     "nothing at all": ([], {}, [*opening(), *closing("end_turn")]),
 }
@@ -654,6 +833,7 @@ class Script:
     tool_calls: list[tuple[str, str, str]] = field(default_factory=list)
     finish_reason: str = "stop"
     usage: dict[str, Any] = field(default_factory=dict)
+    reasoning: str = ""
 
     def as_response(self) -> dict[str, Any]:
         tool_calls = [
@@ -664,6 +844,7 @@ class Script:
             "role": "assistant",
             "content": self.text or None,
             "tool_calls": tool_calls or None,
+            "reasoning_content": self.reasoning or None,
         }
         return {
             "id": "chatcmpl-1",
@@ -672,7 +853,11 @@ class Script:
         }
 
     def as_chunks(self, piece: int = 4) -> list[dict[str, Any]]:
-        chunks = [ROLE] + [text(self.text[i : i + piece]) for i in range(0, len(self.text), piece)]
+        chunks = [ROLE]
+        chunks += [
+            think(self.reasoning[i : i + piece]) for i in range(0, len(self.reasoning), piece)
+        ]
+        chunks += [text(self.text[i : i + piece]) for i in range(0, len(self.text), piece)]
         pieces = [
             [arguments[i : i + piece] for i in range(0, len(arguments), piece)] or [""]
             for _, _, arguments in self.tool_calls
@@ -712,13 +897,24 @@ SCRIPTS = {
         "length",
         {"prompt_tokens": 5, "completion_tokens": 8},
     ),
+    "reasoning, text and a tool call": Script(
+        "Checking.",
+        [("call_1", "Bash", json.dumps({"command": "git status"}))],
+        "tool_calls",
+        {"prompt_tokens": 50, "completion_tokens": 90},
+        reasoning="The user asks about the repo.\nGit status shows it.",
+    ),
+    "reasoning only": Script(
+        "", [], "length", {"prompt_tokens": 5, "completion_tokens": 8}, reasoning="Still thinking"
+    ),
 }
+TARGET = Target(model="openai/o3-mini", provider="openai")
 
 
 @pytest.mark.parametrize("script", list(SCRIPTS.values()), ids=list(SCRIPTS))
 def test_stream_matches_json_path(script: Script) -> None:
-    expected = to_anthropic_message(script.as_response(), requested_model=MODEL)
-    streamed = accumulate(run(script.as_chunks()))
+    expected = to_anthropic_message(script.as_response(), requested_model=MODEL, target=TARGET)
+    streamed = accumulate(run(script.as_chunks(), target=TARGET))
     assert streamed["id"] == MESSAGE_ID
     del expected["id"], streamed["id"]
     assert streamed == expected
