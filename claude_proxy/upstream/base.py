@@ -24,6 +24,9 @@ class Upstream(Protocol):
         Closing the iterator (`aclose`) cancels the upstream request.
         """
 
+    async def aclose(self) -> None:
+        """Release connections; called once when the app shuts down."""
+
 
 class Catalog(ModelRegistry, Protocol):
     """What the server needs to know about models, besides calling them."""

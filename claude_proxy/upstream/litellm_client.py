@@ -8,7 +8,9 @@ bundled in the wheel and tokenizers are never downloaded. Its exceptions are tra
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -134,6 +136,34 @@ class LiteLLMUpstream:
         except Exception:
             return {}
 
+    def cost(self, model: str, usage: dict[str, int]) -> float | None:
+        """USD for an answer's Anthropic usage, from LiteLLM's price table; None if unpriced."""
+        cached = usage.get("cache_read_input_tokens", 0)
+        written = usage.get("cache_creation_input_tokens", 0)
+        try:
+            prompt, completion = self._litellm.cost_per_token(
+                model=model,
+                prompt_tokens=usage.get("input_tokens", 0) + cached + written,
+                completion_tokens=usage.get("output_tokens", 0),
+                cache_read_input_tokens=cached,
+                cache_creation_input_tokens=written,
+            )
+        except Exception:
+            return None
+        return float(prompt + completion)
+
+    def registry_models(self, provider: str) -> list[dict[str, Any]]:
+        """The chat models LiteLLM's registry lists for a provider, prefixed, with their limits."""
+        models: dict[str, dict[str, Any]] = {}
+        for name, info in self._litellm.model_cost.items():
+            if info.get("litellm_provider") != provider or info.get("mode") != "chat":
+                continue
+            if name.startswith(f"{provider}/"):  # wins over the same model listed bare
+                models[name] = {**info, "model": name}
+            else:
+                models.setdefault(f"{provider}/{name}", {**info, "model": f"{provider}/{name}"})
+        return [models[name] for name in sorted(models)]
+
     # --- Upstream ------------------------------------------------------------------------
 
     async def complete(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +210,11 @@ class LiteLLMUpstream:
             self._litellm.token_counter(model="gpt-4.1", messages=request["messages"])
         except Exception as exc:  # a failed warm-up only means a slower first request
             logger.debug("LiteLLM warm-up failed: %s", exc)
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients LiteLLM caches, so their connections do not outlive the app."""
+        await self._litellm.close_litellm_async_clients()
+        self._litellm.in_memory_llm_clients_cache.flush_cache()
 
     def _call_args(self, request: dict[str, Any]) -> dict[str, Any]:
         args = dict(request)
@@ -270,7 +305,7 @@ _STATUS_ERRORS: dict[int, type[errors.ProxyError]] = {
     529: errors.OverloadedError,
 }
 
-_PREFIXES = re.compile(r"^(?:litellm\.\w+:|\w+Error:|\w+Exception\s*-)\s*")
+_PREFIXES = re.compile(r"^(?:litellm\.\w+:|\w+Error:|\w+Exception(?:\s+\w+Error)?\s*-)\s*")
 _CONTEXT_PHRASES = (
     "context_length_exceeded",
     "maximum context length",
@@ -286,6 +321,9 @@ def clean_message(message: str) -> str:
     text = message.strip()
     while (stripped := _PREFIXES.sub("", text, count=1)) != text:
         text = stripped
+    if text.startswith(("b'{", 'b"{')):  # Gemini stream errors: the body as a bytes repr
+        with contextlib.suppress(ValueError, SyntaxError, AttributeError):
+            text = ast.literal_eval(text).decode("utf-8", "replace")
     if text.startswith("{"):
         try:
             payload = json.loads(text)
@@ -331,13 +369,21 @@ def is_timeout(exc: BaseException, message: str) -> bool:
 
 
 def _status_of(exc: BaseException) -> int | None:
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
-        return status
-    original = getattr(exc, "original_exception", None)
-    if original is not None and original is not exc:
-        return _status_of(original)
-    return None
+    """The upstream's status. LiteLLM raises Gemini's 503 as a 500 while handling an exception
+    that keeps the 503, so a 500 gives way to a more specific status further down the chain."""
+    statuses: list[int] = []
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            break
+        status = getattr(seen, "status_code", None)
+        if isinstance(status, int):
+            statuses.append(status)
+        seen = getattr(seen, "original_exception", None) or seen.__cause__ or seen.__context__
+    specific = [status for status in statuses if status != 500]
+    if statuses and statuses[0] != 500:
+        return statuses[0]
+    return specific[0] if specific else (statuses[0] if statuses else None)
 
 
 def _retry_headers(exc: BaseException) -> dict[str, str]:
@@ -354,6 +400,10 @@ def _retry_headers(exc: BaseException) -> dict[str, str]:
             value = source.get(name)
             if value and name not in headers:
                 headers[name] = str(value)
+    # Gemini says when to retry in its error body (RetryInfo), not in a header.
+    delay = re.search(r'"retryDelay":\s*"(\d+(?:\.\d+)?)s"', str(exc))
+    if delay and "retry-after" not in headers:
+        headers["retry-after"] = str(math.ceil(float(delay.group(1))))
     return headers
 
 
@@ -396,8 +446,15 @@ def _target_cached(litellm: ModuleType, model: str, provider: str) -> Target:
         model=model,
         provider=provider,
         max_output_tokens=int(max_output) if isinstance(max_output, int) else None,
+        max_input_tokens=info["max_input_tokens"]
+        if isinstance(info.get("max_input_tokens"), int)
+        else None,
         supported_params=frozenset(params or ()),
         supports_vision=info.get("supports_vision") is not False,
+        supports_reasoning=info.get("supports_reasoning") is True,
+        # LiteLLM maps `minimal` itself for every Gemini model (a small budget, or level low).
+        supports_minimal_reasoning=info.get("supports_minimal_reasoning_effort") is True
+        or provider == "gemini",
     )
 
 
