@@ -99,3 +99,12 @@ class MissingKeyError(AuthenticationError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, headers={"x-should-retry": "false"})
+
+
+class CommandError(ProxyError):
+    """A `claude-proxy` command cannot go on; the CLI prints the message and what to do next."""
+
+    def __init__(self, message: str, hint: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.hint = hint
+        self.exit_code = exit_code

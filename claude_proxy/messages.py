@@ -18,14 +18,26 @@ from claude_proxy import errors
 from claude_proxy.model_map import ModelChoice, map_model
 from claude_proxy.providers import ChunkFilter, ProviderOptions, quirks_for
 from claude_proxy.settings import Settings
-from claude_proxy.state import CATALOG, ROUTE, SETTINGS, STREAMED, UPSTREAM
-from claude_proxy.stream_writer import write_stream
+from claude_proxy.state import (
+    ANTHROPIC,
+    CATALOG,
+    MESSAGE_COUNT,
+    REQUEST_ID,
+    ROUTE,
+    SETTINGS,
+    STREAMED,
+    TOOL_COUNT,
+    UPSTREAM,
+    USAGE,
+)
+from claude_proxy.stream_writer import SSE_HEADERS, write_stream
 from claude_proxy.translate.request import (
     to_openai_request,
     validate_count_tokens_request,
     validate_request,
 )
 from claude_proxy.translate.response import to_anthropic_message
+from claude_proxy.upstream.anthropic_passthrough import COUNT_TOKENS_PATH, MESSAGES_PATH
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +67,11 @@ def provider_options(settings: Settings) -> ProviderOptions:
 
 async def handle_messages(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
+    if (relayed := await relay_to_anthropic(request, body, MESSAGES_PATH)) is not None:
+        return relayed
     validate_request(body)
+    request[MESSAGE_COUNT] = len(body["messages"])
+    request[TOOL_COUNT] = len(body.get("tools") or [])
     settings = request.app[SETTINGS]
     choice = choose_model(request, body["model"])
     target = request.app[CATALOG].target(choice.model, choice.provider)
@@ -73,12 +89,49 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
             requested_model=body["model"],
             stop_sequences=stop_sequences,
             ping_interval=settings.ping_interval,
+            target=target,
         )
     response = quirks.fix_response(await upstream.complete(openai_request), body)
     message = to_anthropic_message(
-        response, requested_model=body["model"], stop_sequences=stop_sequences
+        response, requested_model=body["model"], stop_sequences=stop_sequences, target=target
     )
+    request[USAGE] = message["usage"]
     return web.json_response(message)
+
+
+# --- Anthropic passthrough (upstream/anthropic_passthrough.py) ---------------------------
+
+
+async def relay_to_anthropic(
+    request: web.Request, body: Any, path: str
+) -> web.StreamResponse | None:
+    """Anthropic's own answer when the model maps to `anthropic/...`; None for other providers.
+
+    The body is neither validated nor translated: Anthropic judges it, so nothing is lost.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+        return None
+    choice = choose_model(request, body["model"])
+    if choice.provider != "anthropic":
+        return None
+    raw = await request.read()
+    reply = await request.app[ANTHROPIC].send(path, body, raw, choice.model, request.headers)
+    if reply.events is None:
+        return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+    request[STREAMED] = True
+    response = web.StreamResponse(headers={**SSE_HEADERS, "request-id": request[REQUEST_ID]})
+    try:
+        await response.prepare(request)
+        async for data in reply.events:
+            await response.write(data)
+    except ConnectionError:
+        logger.info("client went away mid-stream [%s]; upstream closed", request[REQUEST_ID])
+    finally:
+        await reply.events.aclose()
+    return response
+
+
+# --- end of the Anthropic passthrough ------------------------------------------------------
 
 
 async def filtered(
@@ -97,8 +150,10 @@ async def filtered(
             await aclose()
 
 
-async def handle_count_tokens(request: web.Request) -> web.Response:
+async def handle_count_tokens(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
+    if (relayed := await relay_to_anthropic(request, body, COUNT_TOKENS_PATH)) is not None:
+        return relayed
     validate_count_tokens_request(body)
     choice = choose_model(request, body["model"])
     catalog = request.app[CATALOG]

@@ -18,8 +18,10 @@ from claude_proxy import __version__, errors
 from claude_proxy.messages import handle_count_tokens, handle_messages
 from claude_proxy.model_map import ALIASES, map_model
 from claude_proxy.models_list import handle_model, handle_models
+from claude_proxy.request_record import request_record
 from claude_proxy.settings import Settings
-from claude_proxy.state import CATALOG, REQUEST_ID, ROUTE, SETTINGS, STREAMED, UPSTREAM
+from claude_proxy.state import ANTHROPIC, CATALOG, REQUEST_ID, ROUTE, SETTINGS, STREAMED, UPSTREAM
+from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
 from claude_proxy.upstream.base import Catalog, Upstream
 
 logger = logging.getLogger("claude_proxy.server")
@@ -93,20 +95,32 @@ def log_request(
     parts += [str(response.status), f"{seconds * 1000:.0f}ms", f"[{request[REQUEST_ID]}]"]
     if error is not None:
         parts.append(f"{error.error_type}: {error.message}")
-    logger.log(logging.WARNING if error is not None else logging.INFO, " ".join(parts))
+    logger.log(
+        logging.WARNING if error is not None else logging.INFO,
+        " ".join(parts),
+        extra={"request_record": request_record(request, response, seconds, error)},
+    )
 
 
 async def handle_health(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     catalog = request.app[CATALOG]
-    mapping = {alias: map_model(alias, settings, catalog).model for alias in ALIASES}
+    choices = {alias: map_model(alias, settings, catalog) for alias in ALIASES}
+    targets = {alias: catalog.target(c.model, c.provider) for alias, c in choices.items()}
     return web.json_response(
         {
             "status": "ok",
             "service": "claude-proxy",
             "version": __version__,
             "provider": settings.preferred_provider,
-            "models": mapping,
+            "models": {alias: choice.model for alias, choice in choices.items()},
+            "limits": {
+                alias: {
+                    "max_input_tokens": target.max_input_tokens,
+                    "max_output_tokens": target.max_output_tokens,
+                }
+                for alias, target in targets.items()
+            },
         }
     )
 
@@ -145,7 +159,12 @@ def _upstream_context(
             await litellm_upstream.warm_up()
         app[UPSTREAM] = upstream or litellm_upstream
         app[CATALOG] = catalog or litellm_upstream
-        yield
+        app[ANTHROPIC] = AnthropicPassthrough(app[SETTINGS])
+        try:
+            yield
+        finally:
+            await app[ANTHROPIC].close()
+            await app[UPSTREAM].aclose()
 
     return context
 

@@ -20,9 +20,11 @@ from typing import Any
 from aiohttp import web
 
 from claude_proxy import errors
-from claude_proxy.state import REQUEST_ID
+from claude_proxy.state import REQUEST_ID, USAGE
+from claude_proxy.translate.events import Event
 from claude_proxy.translate.sse import encode_events
-from claude_proxy.translate.stream import Event, StreamTranslator
+from claude_proxy.translate.stream import StreamTranslator
+from claude_proxy.translate.target import Target
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +47,11 @@ async def write_stream(
     requested_model: str,
     stop_sequences: list[str] | None,
     ping_interval: float,
+    target: Target | None = None,
 ) -> web.StreamResponse:
-    translator = StreamTranslator(requested_model=requested_model, stop_sequences=stop_sequences)
+    translator = StreamTranslator(
+        requested_model=requested_model, stop_sequences=stop_sequences, target=target
+    )
     response: web.StreamResponse | None = None
     pending: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(anext(chunks))
 
@@ -74,7 +79,7 @@ async def write_stream(
             try:
                 chunk = pending.result()
             except StopAsyncIteration:
-                return await send(translator.finish())
+                return await send(record_usage(request, translator.finish()))
             except errors.ProxyError as exc:
                 if response is None:
                     raise
@@ -97,6 +102,14 @@ async def write_stream(
         return response
     finally:
         await _close(pending, chunks)
+
+
+def record_usage(request: web.Request, events: list[Event]) -> list[Event]:
+    """Remember the final usage (in `message_delta`) for the request log."""
+    for name, data in events:
+        if name == "message_delta" and isinstance(data.get("usage"), dict):
+            request[USAGE] = data["usage"]
+    return events
 
 
 async def _close(pending: asyncio.Future[Any], chunks: AsyncIterator[dict[str, Any]]) -> None:

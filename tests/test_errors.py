@@ -293,6 +293,9 @@ async def test_a_bug_in_the_proxy_is_a_json_500_not_a_traceback(aiohttp_client: 
         def stream(self, request: dict[str, Any]) -> Any:
             raise RuntimeError("bug")
 
+        async def aclose(self) -> None:
+            pass
+
     broken = BrokenUpstream()
     app = create_app(load_settings(env_file=None), upstream=broken, catalog=broken)
     client = await aiohttp_client(app)
