@@ -1,27 +1,58 @@
 """The `claude-proxy` command line.
 
-Importing this module stays cheap: litellm is imported only inside commands that call a model.
+Importing this module stays cheap (`--help` answers in a fraction of a second): litellm,
+aiohttp.web, tomlkit and watchfiles are imported inside the commands that need them. Every
+error of the tree in claude_proxy/errors.py is caught in one place, `CliGroup.invoke`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import tomllib
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
+from typer.core import TyperGroup
 
-from claude_proxy import __version__
-from claude_proxy.settings import Settings, config_file_path, load_settings
+from claude_proxy import __version__, config_cmd, models_cmd
+from claude_proxy.cli_options import (
+    BigModel,
+    Json,
+    Port,
+    Provider,
+    SmallModel,
+    serve_args,
+    settings_from,
+)
+from claude_proxy.errors import CommandError, ProxyError
+
+if TYPE_CHECKING:
+    from claude_proxy.settings import Settings
+
+
+class CliGroup(TyperGroup):
+    """Errors of the tree become a message, what to do next, and an exit status."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer.Context's base is private to typer
+        try:
+            return super().invoke(ctx)
+        except ProxyError as exc:
+            from claude_proxy.console import print_error
+
+            print_error(exc.message, getattr(exc, "hint", None))
+            raise typer.Exit(getattr(exc, "exit_code", 1)) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
 
 app = typer.Typer(
     name="claude-proxy",
+    cls=CliGroup,
     help="Serve the Anthropic Messages API (Claude Code, the Anthropic SDKs) from other models.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(models_cmd.app, name="models")
 
 
 def version_callback(value: bool) -> None:
@@ -42,41 +73,13 @@ def root(
     """Serve the Anthropic Messages API (Claude Code, the Anthropic SDKs) from other models."""
 
 
-def settings_from(overrides: dict[str, Any]) -> Settings:
-    """Load the settings, turning a bad config into a message and exit status 2."""
-    from claude_proxy.console import print_error
-
-    try:
-        return load_settings(overrides)
-    except tomllib.TOMLDecodeError as exc:
-        print_error(
-            f"the config file {config_file_path()} is not valid TOML: {exc}", "Fix or remove it."
-        )
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
-        print_error(
-            f"invalid settings: {problems}",
-            "Check the flags, the environment, .env and the config file.",
-        )
-    raise typer.Exit(2)
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind (default 8082).")] = None,
-    provider: Annotated[
-        str | None,
-        typer.Option(
-            help="Provider for the Claude aliases: openai, google, together or anthropic."
-        ),
-    ] = None,
-    big_model: Annotated[
-        str | None, typer.Option(help="Model for sonnet and opus requests.")
-    ] = None,
-    small_model: Annotated[str | None, typer.Option(help="Model for haiku requests.")] = None,
+    provider: Provider = None,
+    big_model: BigModel = None,
+    small_model: SmallModel = None,
     log_level: Annotated[str | None, typer.Option(help="debug, info, warning or error.")] = None,
     process_newlines: Annotated[
         bool | None,
@@ -92,51 +95,88 @@ def serve(
             help="OpenAI: keep real newlines in answers (default on).",
         ),
     ] = None,
+    reload: Annotated[
+        bool, typer.Option("--reload", help="Restart when the package's source changes.")
+    ] = False,
+    debug_rich: Annotated[
+        bool,
+        typer.Option(
+            "--debug-rich", help="One rich line per request: models, tokens, cost, latency."
+        ),
+    ] = False,
 ) -> None:
     """Run the proxy in the foreground."""
-    settings = settings_from(
-        {
-            "host": host,
-            "port": port,
-            "preferred_provider": provider,
-            "big_model": big_model,
-            "small_model": small_model,
-            "log_level": log_level,
-            "process_newlines": process_newlines,
-            "preserve_openai_newlines": preserve_openai_newlines,
-        }
-    )
+    overrides = {
+        "host": host,
+        "port": port,
+        "preferred_provider": provider,
+        "big_model": big_model,
+        "small_model": small_model,
+        "log_level": log_level,
+        "process_newlines": process_newlines,
+        "preserve_openai_newlines": preserve_openai_newlines,
+    }
+    settings = settings_from(overrides)
     try:
-        asyncio.run(_serve(settings))
+        from claude_proxy.launcher import check_bindable
+
+        check_bindable(settings.host, settings.port)  # before the banner says "listening"
+        if reload:
+            from claude_proxy.reload import serve_with_reload
+
+            serve_with_reload(serve_args(overrides) + (["--debug-rich"] if debug_rich else []))
+            return
+        from claude_proxy.reload import in_reloaded_child, restore_interrupt
+
+        if in_reloaded_child():
+            restore_interrupt()
+        asyncio.run(_serve(settings, debug_rich=debug_rich))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
-        from claude_proxy.console import print_error
-
-        print_error(
+        raise CommandError(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
-            "Is another claude-proxy running there? Pick another port with --port or PORT.",
-        )
-        raise typer.Exit(1) from None
+            "Is another claude-proxy running there (`claude-proxy doctor` says)? "
+            "Pick another port with --port or PORT.",
+        ) from None
 
 
-async def _serve(settings: Settings) -> None:
-    from claude_proxy.console import print_banner, setup_logging
-    from claude_proxy.model_map import ALIASES, map_model
+async def _serve(settings: Settings, *, debug_rich: bool) -> None:
+    from claude_proxy.console import print_banner, print_request, setup_logging
+    from claude_proxy.launcher import base_url, loopback
+    from claude_proxy.models_cmd import alias_rows
+    from claude_proxy.request_record import RequestRecord
     from claude_proxy.server import create_app, run_server
-    from claude_proxy.upstream.litellm_client import PROVIDER_CREDENTIALS, LiteLLMUpstream
+    from claude_proxy.upstream.litellm_client import LiteLLMUpstream
 
-    setup_logging(settings.log_level)
     upstream = LiteLLMUpstream(settings)
+
+    def report(record: RequestRecord) -> None:
+        cost = None
+        if record.usage and record.upstream_model:
+            cost = upstream.cost(record.upstream_model, record.usage)
+        print_request(record, cost)
+
+    setup_logging(settings.log_level, report if debug_rich else None)
     await upstream.warm_up()
-    choices = {alias: map_model(alias, settings, upstream) for alias in ALIASES}
+    rows = alias_rows(settings, upstream)
+    warnings = startup_warnings(settings, {row.provider for row in rows})
+    url = base_url(loopback(settings.host), settings.port)
+    print_banner(url, settings.preferred_provider, rows, warnings, __version__)
+    await run_server(settings, create_app(settings, upstream=upstream, catalog=upstream))
+
+
+def startup_warnings(settings: Settings, providers: set[str]) -> list[str]:
+    """What the banner warns about: an exposed address, providers without a key."""
+    from claude_proxy.upstream.litellm_client import PROVIDER_CREDENTIALS
+
     warnings = []
     if not _is_loopback(settings.host):
         warnings.append(
             f"binding {settings.host} exposes this proxy, and the keys behind it, to your network."
         )
-    for choice in choices.values():
-        credentials = PROVIDER_CREDENTIALS.get(choice.provider)
+    for provider in sorted(providers):
+        credentials = PROVIDER_CREDENTIALS.get(provider)
         if (
             credentials
             and getattr(settings, credentials[0]) is None
@@ -145,13 +185,12 @@ async def _serve(settings: Settings) -> None:
             warnings.append(
                 f"no key for {credentials[3]}: set {credentials[2]} (or put it in .env)."
             )
-    url = f"http://{_url_host(settings.host)}:{settings.port}"
-    mapping: dict[str, tuple[str, str]] = {a: (c.model, c.reason) for a, c in choices.items()}
-    print_banner(url, settings.preferred_provider, mapping, sorted(set(warnings)))
-    await run_server(settings, create_app(settings, upstream=upstream, catalog=upstream))
+    return warnings
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress
+
     if host == "localhost":
         return True
     try:
@@ -160,10 +199,65 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "::"):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
+@app.command()
+def doctor(
+    provider: Provider = None,
+    big_model: BigModel = None,
+    small_model: SmallModel = None,
+    port: Port = None,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online", help="Also make one small real request per configured model (costs a cent)."
+        ),
+    ] = False,
+    json_output: Json = False,
+) -> None:
+    """Check the setup: config, keys, models, port and Claude Code; each problem with a fix."""
+    from claude_proxy.console import print_checks, print_json
+    from claude_proxy.doctor import run_checks
+
+    overrides = {
+        "preferred_provider": provider,
+        "big_model": big_model,
+        "small_model": small_model,
+        "port": port,
+    }
+    checks = run_checks(overrides, online=online)
+    failed = any(check.status == "fail" for check in checks)
+    if json_output:
+        print_json({"ok": not failed, "checks": [check.to_json() for check in checks]})
+    else:
+        print_checks(checks)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+def run(
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="`claude` and its arguments, or `-- COMMAND ...` for any Anthropic client.",
+            metavar="COMMAND",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Provider = None,
+    big_model: BigModel = None,
+    small_model: SmallModel = None,
+    port: Port = None,
+) -> None:
+    """Run Claude Code (or any Anthropic client) through the proxy, starting one if needed."""
+    from claude_proxy.launcher import launch
+
+    overrides = {
+        "preferred_provider": provider,
+        "big_model": big_model,
+        "small_model": small_model,
+        "port": port,
+    }
+    raise typer.Exit(launch(command or [], settings_from(overrides), overrides))
 
 
 def main() -> None:

@@ -1,0 +1,161 @@
+"""`claude-proxy config`: the effective settings, and the config file that holds some of them."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from pydantic import SecretStr
+
+from claude_proxy.cli_options import BigModel, Json, Port, Provider, SmallModel, settings_from
+from claude_proxy.errors import CommandError
+from claude_proxy.setting_sources import display, is_secret, layers, origins
+from claude_proxy.settings import config_file_path
+
+# layer label -> where, in a sentence
+WHERE = {"flag": "a flag", "environment": "the environment", ".env": ".env"}
+
+app = typer.Typer(
+    help="Show the effective settings; write and edit the config file.", no_args_is_help=True
+)
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+@app.command()
+def show(
+    provider: Provider = None,
+    big_model: BigModel = None,
+    small_model: SmallModel = None,
+    port: Port = None,
+    json_output: Json = False,
+) -> None:
+    """Show the effective settings and where each comes from; keys are masked."""
+    from claude_proxy.console import print_json, print_note, print_settings
+
+    overrides = {
+        "preferred_provider": provider,
+        "big_model": big_model,
+        "small_model": small_model,
+        "port": port,
+    }
+    settings = settings_from(overrides)
+    found = origins(settings, layers(overrides))
+    if json_output:
+        print_json(
+            {
+                origin.field: {
+                    "env": origin.env_name,
+                    "value": _json_value(origin.value),
+                    "source": origin.source,
+                    "name": origin.name,
+                }
+                for origin in found
+            }
+        )
+        return
+    print_settings(found, display)
+    print_note(f"config file: {config_file_path()}")
+
+
+def _json_value(value: Any) -> Any:
+    return display(value) if isinstance(value, SecretStr) else value
+
+
+@app.command()
+def path() -> None:
+    """Print where the config file is (it may not exist yet)."""
+    from claude_proxy.console import print_path
+
+    print_path(str(config_file_path()))
+
+
+@app.command()
+def init(
+    provider: Provider = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing config file.")] = False,
+) -> None:
+    """Write a commented config file; in a terminal, ask for the provider and its key."""
+    from claude_proxy.config_file import PROVIDER_KEYS, parse_value, template, write_text
+    from claude_proxy.console import ask, ask_secret, print_note
+
+    target = config_file_path()
+    if target.exists() and not force:
+        raise CommandError(
+            f"{target} already exists",
+            "Add --force to overwrite it, or change one value with "
+            "`claude-proxy config set KEY VALUE`.",
+        )
+    interactive = stdin_is_terminal()
+    chosen: str | None = provider
+    if chosen is None and interactive:
+        chosen = ask("Provider", list(PROVIDER_KEYS), "openai")
+    values: dict[str, Any] = {}
+    if chosen is not None:
+        values["preferred_provider"] = parse_value("preferred_provider", chosen)
+        if interactive:
+            key_field = PROVIDER_KEYS[values["preferred_provider"]]
+            key = ask_secret(f"{key_field.upper()}").strip()
+            if key:
+                values[key_field] = key
+    write_text(target, template(values))
+    print_note(f"wrote {target} (readable by you only)")
+    if chosen is not None and not any(is_secret(field) for field in values):
+        key_field = PROVIDER_KEYS[values["preferred_provider"]]
+        print_note(
+            f"Next: set {key_field.upper()} in the environment or .env, "
+            f"or `claude-proxy config set {key_field}`."
+        )
+
+
+@app.command("set")
+def set_(
+    key: Annotated[str, typer.Argument(help="A setting: big_model, BIG_MODEL, port, ...")],
+    value: Annotated[
+        str | None, typer.Argument(help="Its value; leave it out for a key to type it hidden.")
+    ] = None,
+) -> None:
+    """Set one setting in the config file."""
+    from claude_proxy.config_file import canonical_field, parse_value, set_value
+    from claude_proxy.console import ask_secret, print_note, print_warning
+
+    field = canonical_field(key)
+    if value is None:
+        if not is_secret(field):
+            raise CommandError(
+                f"no value for {field}", f"Give one: claude-proxy config set {field} VALUE"
+            )
+        value = ask_secret(field.upper()).strip()
+        if not value:
+            raise CommandError(f"no value for {field}", "Type the key, or press Ctrl-C.")
+    parsed = parse_value(field, value)
+    target = config_file_path()
+    set_value(target, field, parsed)
+    shown = display(SecretStr(parsed)) if is_secret(field) else display(parsed)
+    print_note(f"{field} = {shown} in {target}")
+    for layer in layers({}):
+        if layer.label == "config file":
+            break
+        if field in layer.values:
+            name = layer.names.get(field, field.upper())
+            print_warning(f"{name} in {WHERE[layer.label]} takes precedence over the config file.")
+            break
+
+
+@app.command()
+def unset(
+    key: Annotated[str, typer.Argument(help="A setting: big_model, BIG_MODEL, port, ...")],
+) -> None:
+    """Remove one setting from the config file."""
+    from claude_proxy.config_file import canonical_field, unset_value
+    from claude_proxy.console import print_note
+
+    field = canonical_field(key)
+    target = config_file_path()
+    if unset_value(target, field):
+        print_note(f"removed {field} from {target}")
+    else:
+        print_note(f"{target} does not set {field}; nothing to do")

@@ -1,0 +1,346 @@
+"""`claude-proxy doctor`: checks of the setup, each with a pass / warn / fail mark and a fix.
+
+The checks read the same layers the settings are built from (setting_sources.py), so a key
+found under a near-miss name, or two Together variables that disagree, can be named exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from claude_proxy.cli_options import settings_from
+from claude_proxy.errors import CommandError
+from claude_proxy.launcher import (
+    CLAUDE_INSTALL_HINT,
+    check_bindable,
+    health_mismatch,
+    loopback,
+    probe_health,
+)
+from claude_proxy.model_map import ALIASES, Alias, ModelChoice, alias_target, map_model
+from claude_proxy.setting_sources import Layer, Origin, display, layers, origins
+from claude_proxy.settings import Settings, config_file_path
+from claude_proxy.upstream.litellm_client import LiteLLMUpstream
+
+Status = Literal["pass", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    message: str
+    fix: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# LiteLLM provider -> (settings field of the key, base URL field, env name, label, shape, shape in words)
+KEYS: dict[str, tuple[str, str, str, str, str, str]] = {
+    "openai": (
+        "openai_api_key",
+        "openai_api_base",
+        "OPENAI_API_KEY",
+        "OpenAI",
+        r"sk-(?!ant-)\S{20,}",
+        "OpenAI keys start with sk-",
+    ),
+    "gemini": (
+        "gemini_api_key",
+        "gemini_api_base",
+        "GEMINI_API_KEY",
+        "Gemini",
+        r"AIza[0-9A-Za-z_-]{35}",
+        "Gemini keys start with AIza and are 39 characters long",
+    ),
+    "together_ai": (
+        "togetherai_api_key",
+        "togetherai_api_base",
+        "TOGETHERAI_API_KEY",
+        "Together",
+        r"tgp_v1_[0-9A-Za-z_-]{20,}|[0-9a-f]{64}",
+        "Together keys start with tgp_v1_ or are 64 hex digits",
+    ),
+    "anthropic": (
+        "anthropic_api_key",
+        "anthropic_api_base",
+        "ANTHROPIC_API_KEY",
+        "Anthropic",
+        r"sk-ant-\S{20,}",
+        "Anthropic keys start with sk-ant-",
+    ),
+}
+TOGETHER_NAMES = ("togetherai_api_key", "together_api_key", "together_ai_api_key")
+
+
+def run_checks(overrides: dict[str, Any], *, online: bool = False) -> list[Check]:
+    checks = [check_config_file()]
+    try:
+        settings = settings_from(overrides)
+    except CommandError as exc:
+        return [*checks, Check("settings", "fail", exc.message, exc.hint), check_claude()]
+    upstream = LiteLLMUpstream(settings)
+    stack = layers(overrides)
+    by_field = {origin.field: origin for origin in origins(settings, stack)}
+    choices = {alias: map_model(alias, settings, upstream) for alias in ALIASES}
+    checks += check_keys(settings, choices, by_field)
+    checks += check_together(choices, stack, by_field)
+    checks += [check_model(alias, choice, settings, upstream) for alias, choice in choices.items()]
+    checks += [check_port(settings), check_claude()]
+    if online:
+        import asyncio
+
+        from claude_proxy.online_check import check_online
+
+        checks += asyncio.run(check_online(settings, upstream, choices))
+    return checks
+
+
+def check_config_file() -> Check:
+    path = config_file_path()
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Check("config file", "pass", f"none at {path} (optional)")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return Check(
+            "config file",
+            "fail",
+            f"{path} cannot be read: {exc}",
+            "Fix the line named, or start again with `claude-proxy config init --force`.",
+        )
+    return Check("config file", "pass", f"{path} parses")
+
+
+def check_keys(
+    settings: Settings, choices: Mapping[Alias, ModelChoice], by_field: Mapping[str, Origin]
+) -> list[Check]:
+    checks = []
+    for provider in dict.fromkeys(choice.provider for choice in choices.values()):
+        if provider not in KEYS:
+            continue
+        key_field, base_field, env_name, label, shape, shape_words = KEYS[provider]
+        name = f"{label} key"
+        base = getattr(settings, base_field)
+        secret = getattr(settings, key_field)
+        if secret is None or not secret.get_secret_value():
+            if base:
+                checks.append(Check(name, "pass", f"none needed: {base_field.upper()} is {base}"))
+            else:
+                checks.append(
+                    Check(
+                        name,
+                        "fail",
+                        f"no key for {label}, which serves {_aliases_of(provider, choices)}",
+                        f"Set {env_name} (in the environment or .env), or run "
+                        f"`claude-proxy config set {key_field}`.",
+                    )
+                )
+            continue
+        origin = by_field[key_field]
+        where = f"{origin.name or env_name} from {origin.source} ({display(secret)})"
+        key = secret.get_secret_value().strip()
+        other = next(
+            (
+                KEYS[p][3]
+                for p in KEYS
+                if p != provider and re.fullmatch(KEYS[p][4], key) and not re.fullmatch(shape, key)
+            ),
+            None,
+        )
+        if base:
+            checks.append(Check(name, "pass", f"{where}; sent to {base}"))
+        elif other is not None:
+            checks.append(
+                Check(
+                    name,
+                    "warn",
+                    f"{where} looks like a key for {other}, not {label}",
+                    f"Put the {label} key in {env_name}.",
+                )
+            )
+        elif not re.fullmatch(shape, key):
+            checks.append(
+                Check(
+                    name,
+                    "warn",
+                    f"{where} does not look like {_a(label)} key ({shape_words})",
+                    f"Check that {env_name} holds the whole key, without quotes or spaces.",
+                )
+            )
+        else:
+            checks.append(Check(name, "pass", f"{where} looks like {_a(label)} key"))
+    return checks
+
+
+def check_together(
+    choices: Mapping[Alias, ModelChoice], stack: list[Layer], by_field: Mapping[str, Origin]
+) -> list[Check]:
+    """Which Together variable was found, and the naming traps around it."""
+    found = {
+        (name.upper(), layer.label): layer.raw[name]
+        for layer in stack
+        for name in TOGETHER_NAMES
+        if name in layer.raw
+    }
+    near = sorted(
+        {
+            f"{name.upper()} ({layer.label})"
+            for layer in stack
+            for name in layer.raw
+            if "together" in name
+            and ("key" in name or "token" in name)
+            and name not in TOGETHER_NAMES
+        }
+    )
+    uses_together = any(choice.provider == "together_ai" for choice in choices.values())
+    if not (found or near or uses_together):
+        return []
+    checks = []
+    if found:
+        origin = by_field["togetherai_api_key"]
+        used = f"{origin.name or 'TOGETHERAI_API_KEY'} ({origin.source})"
+        names = ", ".join(f"{name} ({label})" for name, label in found)
+        message = f"found {names}; claude-proxy uses {used}"
+        if origin.name not in (None, "TOGETHERAI_API_KEY"):
+            message += ". LiteLLM's own tools read only TOGETHERAI_API_KEY"
+        checks.append(Check("Together variables", "pass", message))
+        if len(set(found.values())) > 1:
+            checks.append(
+                Check(
+                    "Together variables",
+                    "warn",
+                    f"{names} are set with different values; {used} wins",
+                    "Keep one: TOGETHERAI_API_KEY, the name LiteLLM's own tools read.",
+                )
+            )
+    for name in near:
+        checks.append(
+            Check(
+                "Together variables",
+                "warn",
+                f"{name} is set, but nothing reads that name",
+                "Rename it to TOGETHERAI_API_KEY (TOGETHER_API_KEY and TOGETHER_AI_API_KEY "
+                "also work here, but LiteLLM's own tools read only TOGETHERAI_API_KEY).",
+            )
+        )
+    return checks
+
+
+def check_model(
+    alias: Alias, choice: ModelChoice, settings: Settings, upstream: LiteLLMUpstream
+) -> Check:
+    name = f"{alias} model"
+    target, _rule = alias_target(alias, settings)
+    if "falls back to the OpenAI mapping" in choice.reason:
+        return Check(
+            name,
+            "warn",
+            f"PREFERRED_PROVIDER=google, but {target} is not a Gemini model: OpenAI serves it "
+            f"as {choice.model}",
+            f"Use a Gemini model (gemini-2.5-pro), or write {choice.model} to mean OpenAI.",
+        )
+    info = upstream.model_info(choice.model)
+    if info:
+        limits = (
+            f"window {_tokens(info.get('max_input_tokens'))}, "
+            f"max out {_tokens(info.get('max_output_tokens'))}"
+        )
+        return Check(name, "pass", f"{choice.model}: in LiteLLM's registry ({limits})")
+    prefix = target.partition("/")[0] if "/" in target else None
+    if choice.reason == "anthropic passthrough":
+        return Check(name, "pass", f"Claude names go to Anthropic as they are ({choice.model})")
+    if (prefix and upstream.is_provider(prefix)) or settings.preferred_provider == "together":
+        return Check(
+            name,
+            "pass",
+            f"{choice.model}: not in LiteLLM's registry, but prefixed for {choice.provider} "
+            "(no output cap; Claude Code assumes a 200K window)",
+        )
+    if choice.provider == "openai" and settings.openai_api_base:
+        return Check(
+            name, "pass", f"{choice.model}: sent to the server at {settings.openai_api_base}"
+        )
+    unknown = f"{prefix} is not a provider LiteLLM knows, so " if prefix else ""
+    return Check(
+        name,
+        "warn",
+        f"{target or choice.model} is not in LiteLLM's registry; {unknown}OpenAI gets it as "
+        f"{choice.model}",
+        "Give it its LiteLLM prefix (openrouter/..., ollama/..., together_ai/...), "
+        "or set OPENAI_API_BASE for an OpenAI-compatible server.",
+    )
+
+
+def check_port(settings: Settings) -> Check:
+    name = f"port {settings.port}"
+    health = probe_health(settings.port)
+    if health is not None:
+        models = ", ".join(f"{a} → {m}" for a, m in health.get("models", {}).items())
+        running = f"a claude-proxy {health.get('version', '')} already answers there "
+        running += f"(provider {health.get('provider')}: {models})"
+        mismatch = health_mismatch(health, settings)
+        if mismatch:
+            return Check(
+                name,
+                "warn",
+                f"{running}, but not with these settings: {mismatch}",
+                "Restart it, or give this one another port with --port or PORT.",
+            )
+        return Check(name, "pass", running)
+    host = loopback(settings.host)
+    try:
+        check_bindable(host, settings.port)
+    except OSError as exc:
+        return Check(
+            name,
+            "fail",
+            f"{host}:{settings.port} is taken by another program ({exc.strerror or exc})",
+            "Stop that program, or pick another port with --port or PORT.",
+        )
+    return Check(name, "pass", f"free on {host}")
+
+
+def check_claude() -> Check:
+    path = shutil.which("claude")
+    if path is None:
+        return Check(
+            "Claude Code",
+            "warn",
+            "claude is not on PATH; `claude-proxy run claude` needs it",
+            CLAUDE_INSTALL_HINT,
+        )
+    try:
+        result = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Check("Claude Code", "warn", f"{path} --version failed: {exc}", CLAUDE_INSTALL_HINT)
+    version = (result.stdout or result.stderr).strip().splitlines()
+    if result.returncode != 0 or not version:
+        return Check(
+            "Claude Code",
+            "warn",
+            f"{path} --version exited {result.returncode}",
+            CLAUDE_INSTALL_HINT,
+        )
+    return Check("Claude Code", "pass", f"{version[0]} at {path}")
+
+
+def _aliases_of(provider: str, choices: Mapping[Alias, ModelChoice]) -> str:
+    return "/".join(alias for alias, choice in choices.items() if choice.provider == provider)
+
+
+def _tokens(count: Any) -> str:
+    return f"{count:,}" if isinstance(count, int) else "unknown"
+
+
+def _a(word: str) -> str:
+    return ("an " if word[0] in "AEIOU" else "a ") + word

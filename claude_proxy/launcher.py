@@ -1,0 +1,290 @@
+"""`claude-proxy run`: Claude Code (or any Anthropic client) pointed at a healthy proxy.
+
+A claude-proxy already answering on the configured port with the same provider and models is
+reused; otherwise one starts in the background on a free loopback port, logging to the user
+state dir, and is stopped when the child exits (also on Ctrl-C or SIGTERM). The child keeps
+the terminal and stdin; its environment gains only what a client of the proxy needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from claude_proxy.cli_options import serve_args
+from claude_proxy.errors import CommandError
+from claude_proxy.model_map import ALIASES, alias_target
+from claude_proxy.settings import Settings
+
+CLAUDE_INSTALL_HINT = (
+    "Install Claude Code with `npm install -g @anthropic-ai/claude-code` "
+    "(https://docs.anthropic.com/en/docs/claude-code/setup), then run this again."
+)
+CLIENT_KEY = "claude-proxy"
+"""What clients send as their key: the proxy holds the real keys and ignores this one."""
+HEALTH_TIMEOUT = 60.0
+"""LiteLLM's import and warm-up take ~5 s; a slow disk or a first run can take far longer."""
+STOP_TIMEOUT = 10.0
+LOG_LIMIT = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Proxy:
+    url: str
+    health: dict[str, Any]
+    process: subprocess.Popen[bytes] | None = None
+    """Set when this launcher started the proxy (and so stops it)."""
+    log_path: Path | None = None
+
+
+def loopback(host: str) -> str:
+    """The address to reach a proxy bound to `host` from this machine."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+def base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def probe_health(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> dict[str, Any] | None:
+    """`/health` of the claude-proxy at host:port, or None when nothing (or something else) answers."""
+    try:
+        with urllib.request.urlopen(f"{base_url(host, port)}/health", timeout=timeout) as answer:
+            health = json.loads(answer.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    return health if isinstance(health, dict) and health.get("service") == "claude-proxy" else None
+
+
+def health_mismatch(health: Mapping[str, Any], settings: Settings) -> str | None:
+    """How a running proxy's provider and models differ from `settings`; None when they agree."""
+    if health.get("provider") != settings.preferred_provider:
+        return f"provider {health.get('provider')}, not {settings.preferred_provider}"
+    served = health.get("models") or {}
+    for alias in ALIASES:
+        wanted, _rule = alias_target(alias, settings)
+        model = str(served.get(alias, ""))
+        if wanted and wanted not in (model, model.partition("/")[2]):
+            return f"{alias} is served by {model or 'nothing'}, not {wanted}"
+    return None
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Raise OSError when host:port cannot be bound (as aiohttp binds: address reuse on)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+
+
+def state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    return Path(base) / "claude-proxy"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_proxy(overrides: dict[str, Any], timeout: float = HEALTH_TIMEOUT) -> Proxy:
+    """`claude-proxy serve` in the background on a free loopback port, once it answers."""
+    port = free_port()
+    log_path = state_dir() / "proxy.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    if log_path.exists() and log_path.stat().st_size > LOG_LIMIT:
+        log_path.unlink()
+    flags = serve_args({**overrides, "host": "127.0.0.1", "port": port})
+    command = [sys.executable, "-m", "claude_proxy", "serve", *flags]
+    with open(log_path, "ab") as log:
+        log.write(f"--- {time.strftime('%F %T')} claude-proxy run: port {port}\n".encode())
+        log.flush()
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLUMNS": "160"},
+            start_new_session=True,  # the terminal's Ctrl-C is for the child, not the proxy
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise CommandError(
+                    f"claude-proxy exited with status {process.returncode} before answering",
+                    f"Its log says why: {log_path}",
+                )
+            health = probe_health(port, timeout=0.5)
+            if health is not None:
+                return Proxy(base_url("127.0.0.1", port), health, process, log_path)
+            time.sleep(0.1)
+        raise CommandError(
+            f"claude-proxy did not answer on 127.0.0.1:{port} within {timeout:.0f} s",
+            f"Its log says why: {log_path}",
+        )
+    except BaseException:
+        stop_proxy(process)
+        raise
+
+
+def stop_proxy(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def client_environment(
+    env: Mapping[str, str], url: str, health: Mapping[str, Any], *, claude_code: bool = True
+) -> dict[str, str]:
+    """The child's environment: the proxy's URL, a key so it does not ask to log in, no
+    non-essential traffic, and the big model's limits so Claude Code compacts in time.
+
+    One key variable is set and the other removed: with both, clients disagree on which wins.
+    Claude Code gets ANTHROPIC_AUTH_TOKEN, because a custom ANTHROPIC_API_KEY makes its
+    terminal UI ask whether to use the key, with "No (recommended)" preselected; other
+    clients get ANTHROPIC_API_KEY, the one every Anthropic client reads.
+    """
+    child = dict(env)
+    child["ANTHROPIC_BASE_URL"] = url
+    if claude_code:
+        child["ANTHROPIC_AUTH_TOKEN"] = CLIENT_KEY
+        child.pop("ANTHROPIC_API_KEY", None)
+    else:
+        child["ANTHROPIC_API_KEY"] = CLIENT_KEY
+        child.pop("ANTHROPIC_AUTH_TOKEN", None)
+    child["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1"
+    limits = health.get("limits") or {}
+    big = [limits.get(alias) or {} for alias in ("opus", "sonnet")]
+    for variable, field in (
+        ("CLAUDE_CODE_MAX_OUTPUT_TOKENS", "max_output_tokens"),
+        ("CLAUDE_CODE_AUTO_COMPACT_WINDOW", "max_input_tokens"),
+    ):
+        known = [limit[field] for limit in big if isinstance(limit.get(field), int)]
+        if known and variable not in env:  # a value the user set is theirs to keep
+            child[variable] = str(min(known))
+    return child
+
+
+def find_proxy(settings: Settings, overrides: dict[str, Any]) -> tuple[Proxy, str]:
+    """A proxy serving `settings`, and a line saying which."""
+    host = loopback(settings.host)
+    health = probe_health(settings.port, host)
+    if health is not None:
+        mismatch = health_mismatch(health, settings)
+        if mismatch is None:
+            url = base_url(host, settings.port)
+            return Proxy(url, health), f"using the claude-proxy at {url}"
+        why = f"the claude-proxy on port {settings.port} serves other models ({mismatch}); "
+    else:
+        why = ""
+    proxy = start_proxy(overrides)
+    return (
+        proxy,
+        f"{why}started claude-proxy at {proxy.url} for this session (log: {proxy.log_path})",
+    )
+
+
+def resolve_command(argv: Sequence[str]) -> str:
+    if not argv:
+        raise CommandError(
+            "nothing to run",
+            "Give a command: `claude-proxy run claude`, or `claude-proxy run -- COMMAND ...`.",
+            exit_code=2,
+        )
+    executable = shutil.which(argv[0])
+    if executable is not None:
+        return executable
+    if Path(argv[0]).name == "claude":
+        raise CommandError(
+            "claude (Claude Code) is not on PATH", CLAUDE_INSTALL_HINT, exit_code=127
+        )
+    raise CommandError(
+        f"{argv[0]}: command not found", "Check its name, or give its full path.", exit_code=127
+    )
+
+
+def run_child(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run the child on this terminal; its exit status (128+N when signal N ended it)."""
+    child = subprocess.Popen(list(argv), env=dict(env))
+    with _signals_for(child):
+        code = child.wait()
+    return 128 - code if code < 0 else code
+
+
+@contextlib.contextmanager
+def _signals_for(child: subprocess.Popen[bytes]) -> Iterator[None]:
+    """While the child runs: Ctrl-C is the child's alone (the terminal sends it to both of us),
+    SIGTERM and SIGHUP are passed on to it, so the launcher lives to stop the proxy."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        child.send_signal(signum)
+
+    handlers: dict[int, Any] = {signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: forward}
+    if hasattr(signal, "SIGHUP"):
+        handlers[signal.SIGHUP] = forward
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def launch(argv: Sequence[str], settings: Settings, overrides: dict[str, Any]) -> int:
+    from claude_proxy.console import print_note
+
+    executable = resolve_command(argv)
+    with _exit_on_terminate():
+        proxy, how = find_proxy(settings, overrides)
+        try:
+            print_note(f"claude-proxy: {how}")
+            claude_code = Path(argv[0]).name == "claude"
+            env = client_environment(os.environ, proxy.url, proxy.health, claude_code=claude_code)
+            return run_child([executable, *argv[1:]], env)
+        finally:
+            if proxy.process is not None:
+                stop_proxy(proxy.process)
+
+
+@contextlib.contextmanager
+def _exit_on_terminate() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the launcher through its `finally`s, which stop the proxy."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signums = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {signum: signal.signal(signum, leave) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

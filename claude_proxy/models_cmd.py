@@ -1,0 +1,171 @@
+"""`claude-proxy models`: which model serves each Claude alias, what LiteLLM's registry knows
+about each provider's models, and how one requested name resolves."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from claude_proxy.cli_options import BigModel, Json, Provider, SmallModel, settings_from
+
+if TYPE_CHECKING:
+    from claude_proxy.console import AliasRow
+    from claude_proxy.settings import Settings
+    from claude_proxy.upstream.litellm_client import LiteLLMUpstream
+
+app = typer.Typer()
+
+# settings provider -> LiteLLM provider
+LITELLM_PROVIDERS = {
+    "openai": "openai",
+    "google": "gemini",
+    "together": "together_ai",
+    "anthropic": "anthropic",
+}
+
+
+@app.callback(invoke_without_command=True)
+def models(
+    ctx: typer.Context,
+    provider: Provider = None,
+    big_model: BigModel = None,
+    small_model: SmallModel = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="List the models of all four providers.")
+    ] = False,
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="Only models whose name contains this.")
+    ] = None,
+    json_output: Json = False,
+) -> None:
+    """The alias table (haiku / sonnet / opus -> model) and the provider's known models."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from claude_proxy.console import print_aliases, print_json, print_models
+
+    settings, upstream = _load(provider, big_model, small_model)
+    rows = alias_rows(settings, upstream)
+    providers = list(LITELLM_PROVIDERS.values())
+    if not every:
+        providers = [LITELLM_PROVIDERS[settings.preferred_provider]]
+    listed = {
+        name: [
+            _model_json(info)
+            for info in upstream.registry_models(name)
+            if not query or query.lower() in str(info["model"]).lower()
+        ]
+        for name in providers
+    }
+    if json_output:
+        print_json(
+            {
+                "provider": settings.preferred_provider,
+                "aliases": [asdict(row) for row in rows],
+                "models": listed,
+            }
+        )
+        return
+    print_aliases(rows)
+    typer.echo()
+    for name, infos in listed.items():
+        print_models(name, infos, query)
+
+
+@app.command()
+def resolve(
+    name: Annotated[
+        str, typer.Argument(help="A requested model name: claude-opus-5-5, opus, gpt-4o")
+    ],
+    provider: Provider = None,
+    big_model: BigModel = None,
+    small_model: SmallModel = None,
+    json_output: Json = False,
+) -> None:
+    """What a requested model name maps to, and which rule decided."""
+    from claude_proxy.console import print_json, print_resolution
+    from claude_proxy.model_map import map_model
+
+    settings, upstream = _load(provider, big_model, small_model)
+    choice = map_model(name, settings, upstream)
+    info = upstream.model_info(choice.model)
+    answer = {
+        "requested": name,
+        "model": choice.model,
+        "provider": choice.provider,
+        "rule": choice.reason,
+        "alias": choice.alias,
+        "in_registry": bool(info),
+        **{key: value for key, value in _model_json(info).items() if key != "model"},
+    }
+    if json_output:
+        print_json(answer)
+        return
+    shown = {
+        "model": choice.model,
+        "provider": choice.provider,
+        "rule": choice.reason,
+        "window": _count(info.get("max_input_tokens")),
+        "max output": _count(info.get("max_output_tokens")),
+        "takes": ", ".join(
+            what
+            for what, key in (
+                ("tools", "supports_function_calling"),
+                ("images", "supports_vision"),
+                ("reasoning", "supports_reasoning"),
+            )
+            if info.get(key) is True
+        )
+        or "-",
+    }
+    if not info:
+        shown["registry"] = "not in LiteLLM's registry: no output cap, limits unknown"
+    print_resolution(name, list(shown.items()))
+
+
+def alias_rows(settings: Settings, upstream: LiteLLMUpstream) -> list[AliasRow]:
+    from claude_proxy.console import AliasRow
+    from claude_proxy.model_map import ALIASES, map_model
+
+    rows = []
+    for alias in ALIASES:
+        choice = map_model(alias, settings, upstream)
+        target = upstream.target(choice.model, choice.provider)
+        rows.append(
+            AliasRow(
+                alias,
+                choice.model,
+                choice.provider,
+                choice.reason,
+                target.max_input_tokens,
+                target.max_output_tokens,
+            )
+        )
+    return rows
+
+
+def _load(
+    provider: str | None, big_model: str | None, small_model: str | None
+) -> tuple[Settings, LiteLLMUpstream]:
+    from claude_proxy.upstream.litellm_client import LiteLLMUpstream
+
+    settings = settings_from(
+        {"preferred_provider": provider, "big_model": big_model, "small_model": small_model}
+    )
+    return settings, LiteLLMUpstream(settings)
+
+
+def _model_json(info: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": info.get("model"),
+        "max_input_tokens": info.get("max_input_tokens"),
+        "max_output_tokens": info.get("max_output_tokens"),
+        "supports_tools": info.get("supports_function_calling") is True,
+        "supports_images": info.get("supports_vision") is True,
+        "supports_reasoning": info.get("supports_reasoning") is True,
+    }
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "unknown"

@@ -1,0 +1,221 @@
+"""`claude-proxy doctor`, through Typer's runner, with the settings isolated per test."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from claude_proxy.cli import app
+from claude_proxy.server import create_app
+from claude_proxy.settings import config_file_path, load_settings
+from tests.fakes.in_thread import serve_in_thread
+from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
+from tests.test_cli import free_port
+
+OPENAI_KEY = "sk-proj-" + "a1" * 20
+GEMINI_KEY = "AIza" + "B" * 35
+TOGETHER_KEY = "tgp_v1_" + "c" * 40
+
+
+@pytest.fixture(autouse=True)
+def path_without_claude(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    directory = tmp_path / "bin"
+    directory.mkdir()
+    monkeypatch.setenv("PATH", str(directory))
+    return directory
+
+
+def doctor(*args: str) -> tuple[Result, dict[str, list[dict[str, Any]]]]:
+    """Run doctor --json; returns the result and the checks by name."""
+    result = CliRunner().invoke(app, ["doctor", "--json", "--port", str(free_port()), *args])
+    checks: dict[str, list[dict[str, Any]]] = {}
+    for check in json.loads(result.stdout)["checks"]:
+        checks.setdefault(check["name"], []).append(check)
+    return result, checks
+
+
+def test_a_missing_key_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = CliRunner().invoke(app, ["doctor", "--port", str(free_port())])
+    assert result.exit_code == 1
+    assert "✗" in result.output and "no key for OpenAI" in result.output
+    assert "fix: Set OPENAI_API_KEY" in result.output
+    assert "failed" in result.output
+
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    result, checks = doctor()
+    assert result.exit_code == 0, result.output
+    assert checks["OpenAI key"][0]["status"] == "pass"
+    assert (
+        "OPENAI_API_KEY from environment (****a1a1) looks like an OpenAI key"
+        in (checks["OpenAI key"][0]["message"])
+    )
+    assert OPENAI_KEY not in result.output
+
+
+def test_keys_that_do_not_look_like_the_providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-ant-api03-" + "x" * 30)
+    monkeypatch.setenv("GEMINI_API_KEY", "not-a-gemini-key")
+    _, checks = doctor("--small-model", "gemini-2.5-flash")
+    openai, gemini = checks["OpenAI key"][0], checks["Gemini key"][0]
+    assert openai["status"] == "warn" and "looks like a key for Anthropic" in openai["message"]
+    assert gemini["status"] == "warn" and "Gemini keys start with AIza" in gemini["message"]
+    assert "GEMINI_API_KEY" in gemini["fix"]
+
+
+def test_a_base_url_makes_the_key_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:11434/v1")
+    result, checks = doctor("--big-model", "qwen3-coder")
+    assert result.exit_code == 0
+    assert checks["OpenAI key"][0]["message"].startswith("none needed: OPENAI_API_BASE")
+    assert checks["opus model"][0]["status"] == "pass"
+    assert "sent to the server at http://127.0.0.1:11434/v1" in checks["opus model"][0]["message"]
+
+
+def test_together_variables_and_the_naming_trap(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TOGETHER_API_KEY", TOGETHER_KEY)
+    _, checks = doctor("--provider", "together")
+    found = checks["Together variables"]
+    assert [c["status"] for c in found] == ["pass"]
+    assert "found TOGETHER_API_KEY (environment)" in found[0]["message"]
+    assert "LiteLLM's own tools read only TOGETHERAI_API_KEY" in found[0]["message"]
+    assert checks["Together key"][0]["status"] == "pass"
+
+    (tmp_path / ".env").write_text(f"TOGETHERAI_API_KEY={'d' * 64}\nTOGETHER_KEY=oops\n")
+    _, checks = doctor("--provider", "together")
+    messages = {c["status"] + ": " + c["message"] for c in checks["Together variables"]}
+    assert any(
+        m.startswith("warn: ")
+        and "different values" in m
+        and "TOGETHER_API_KEY (environment) wins" in m
+        for m in messages
+    ), messages
+    assert "warn: TOGETHER_KEY (.env) is set, but nothing reads that name" in messages
+
+
+def test_a_near_miss_alone_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("TOGETHERAI_KEY", "x")
+    result, checks = doctor()
+    assert result.exit_code == 0
+    near = checks["Together variables"][0]
+    assert near["status"] == "warn" and near["message"].startswith("TOGETHERAI_KEY (environment)")
+    assert near["fix"].startswith("Rename it to TOGETHERAI_API_KEY")
+
+
+def test_models_that_resolve_badly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    _, checks = doctor("--provider", "google", "--big-model", "gpt-4o")
+    opus, haiku = checks["opus model"][0], checks["haiku model"][0]
+    assert opus["status"] == "warn"
+    assert "PREFERRED_PROVIDER=google, but gpt-4o is not a Gemini model" in opus["message"]
+    assert haiku["status"] == "pass" and haiku["message"].startswith("gemini/gemini-2.5-flash")
+
+    monkeypatch.setenv("OPUS_MODEL", "qwen3-coder")
+    _, checks = doctor("--big-model", "openrouter/some/new-model", "--small-model", "nope/x")
+    opus, sonnet, haiku = (checks[f"{a} model"][0] for a in ("opus", "sonnet", "haiku"))
+    assert (
+        opus["status"] == "warn" and "qwen3-coder is not in LiteLLM's registry" in opus["message"]
+    )
+    assert "prefix" in opus["fix"]
+    assert sonnet["status"] == "pass" and "prefixed for openrouter" in sonnet["message"]
+    assert haiku["status"] == "warn"
+    assert "nope is not a provider LiteLLM knows" in haiku["message"]
+
+
+def test_a_broken_config_file_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    config_file_path().write_text("port = = 1\n")
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 1
+    checks = json.loads(result.stdout)["checks"]
+    assert checks[0]["name"] == "config file" and checks[0]["status"] == "fail"
+    assert "config init --force" in checks[0]["fix"]
+
+
+def test_the_port_taken_by_another_program() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["doctor", "--json", "--port", str(port)])
+    check = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == f"port {port}")
+    assert check["status"] == "fail" and "taken by another program" in check["message"]
+    assert "--port" in check["fix"]
+
+
+def test_the_port_held_by_a_claude_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    port = free_port()
+    settings = load_settings({"openai_api_key": OPENAI_KEY}, env_file=None)
+    with serve_in_thread(create_app(settings), port=port):
+        same = CliRunner().invoke(app, ["doctor", "--json", "--port", str(port)])
+        other = CliRunner().invoke(
+            app, ["doctor", "--json", "--port", str(port), "--big-model", "gpt-4o"]
+        )
+    check = next(c for c in json.loads(same.stdout)["checks"] if c["name"] == f"port {port}")
+    assert check["status"] == "pass"
+    assert "a claude-proxy 0.1.0 already answers there" in check["message"]
+    assert "opus → openai/gpt-4.1" in check["message"]
+    check = next(c for c in json.loads(other.stdout)["checks"] if c["name"] == f"port {port}")
+    assert check["status"] == "warn"
+    assert "opus is served by openai/gpt-4.1, not gpt-4o" in check["message"]
+
+
+def test_claude_on_path_and_its_version(
+    path_without_claude: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, checks = doctor()
+    missing = checks["Claude Code"][0]
+    assert (
+        missing["status"] == "warn" and "npm install -g @anthropic-ai/claude-code" in missing["fix"]
+    )
+
+    script = path_without_claude / "claude"
+    script.write_text("#!/bin/sh\necho '2.1.330 (Claude Code)'\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{path_without_claude}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    _, checks = doctor()
+    assert checks["Claude Code"][0] == {
+        "name": "Claude Code",
+        "status": "pass",
+        "message": f"2.1.330 (Claude Code) at {script}",
+        "fix": None,
+    }
+
+
+def test_online_makes_one_request_per_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeOpenAI()
+    weather = ToolCall("call_1", "get_weather", json.dumps({"city": "Paris"}))
+    fake.enqueue(
+        Answer(tool_calls=[weather]),  # opus: gpt-4o
+        Answer(text="It is sunny in Paris."),  # sonnet: gpt-4.1
+        Failure(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key"),
+    )
+    with serve_in_thread(fake.app()) as upstream:
+        monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+        monkeypatch.setenv("OPENAI_API_BASE", f"{upstream}/v1")
+        monkeypatch.setenv("OPUS_MODEL", "gpt-4o")
+        result, checks = doctor("--online")
+    assert result.exit_code == 1
+    opus, sonnet, haiku = (checks[f"online {a}"][0] for a in ("opus", "sonnet", "haiku"))
+    assert opus["status"] == "pass"
+    assert opus["message"].startswith('openai/gpt-4o called get_weather({"city": "Paris"}) in ')
+    assert (
+        sonnet["status"] == "warn" and "answered in text, not with a tool call" in sonnet["message"]
+    )
+    assert haiku["status"] == "fail"
+    assert "401 authentication_error: Incorrect API key provided" in haiku["message"]
+    assert [r["model"] for r in fake.requests] == ["gpt-4o", "gpt-4.1", "gpt-4.1-mini"]
+    assert all(
+        r["stream"] is True and r["tools"][0]["function"]["name"] == "get_weather"
+        for r in fake.requests
+    )

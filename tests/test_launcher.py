@@ -1,0 +1,317 @@
+"""`claude-proxy run`: stand-in clients that record what they were given and make real
+requests through the proxy, the real Claude Code CLI, and the proxy's lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from claude_proxy.cli import app
+from claude_proxy.launcher import client_environment, health_mismatch, probe_health
+from claude_proxy.server import create_app
+from claude_proxy.settings import load_settings
+from tests.fakes.in_thread import serve_in_thread
+from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
+from tests.test_claude_code import claude_binary
+from tests.test_cli import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+
+STAND_IN = """\
+#!{python}
+import json, os, sys, urllib.request
+
+body = {{"model": "claude-opus-5-5", "max_tokens": 50,
+        "messages": [{{"role": "user", "content": "hi"}}]}}
+request = urllib.request.Request(
+    os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
+    data=json.dumps(body).encode(),
+    headers={{"authorization": "Bearer " + os.environ["ANTHROPIC_AUTH_TOKEN"],
+             "content-type": "application/json",
+             "anthropic-version": "2023-06-01"}},
+)
+answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
+names = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN",
+         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "CLAUDE_CODE_MAX_OUTPUT_TOKENS",
+         "CLAUDE_CODE_AUTO_COMPACT_WINDOW", "UNRELATED_VARIABLE")
+record = {{"argv": sys.argv[1:], "env": {{n: os.environ.get(n) for n in names}},
+          "text": answer["content"][0]["text"]}}
+with open(os.environ["RECORD_TO"], "w") as file:
+    json.dump(record, file)
+sys.exit(7)
+"""
+
+
+@pytest.fixture(autouse=True)
+def launcher_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A scratch state dir for the proxy's log, and a port nothing answers on."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("PORT", str(free_port()))
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+
+
+@pytest.fixture
+def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A PATH holding only a stand-in `claude` (and nothing else named claude)."""
+    directory = tmp_path / "bin"
+    directory.mkdir()
+    script = directory / "claude"
+    script.write_text(STAND_IN.format(python=sys.executable))
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{directory}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    monkeypatch.setenv("RECORD_TO", str(tmp_path / "record.json"))
+    return directory
+
+
+def test_client_environment() -> None:
+    health = {
+        "limits": {
+            "opus": {"max_input_tokens": 1_047_576, "max_output_tokens": 32_768},
+            "sonnet": {"max_input_tokens": 128_000, "max_output_tokens": 16_384},
+            "haiku": {"max_input_tokens": 8_000, "max_output_tokens": 1_000},
+        }
+    }
+    user = {"ANTHROPIC_AUTH_TOKEN": "sk-ant-oat-real", "ANTHROPIC_API_KEY": "sk-ant-x", "KEEP": "1"}
+    env = client_environment(user, "http://127.0.0.1:9", health)
+    assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9"
+    # Claude Code: a token, because a custom API key makes its UI ask "use this key? No"
+    assert env["ANTHROPIC_AUTH_TOKEN"] == "claude-proxy"
+    assert "ANTHROPIC_API_KEY" not in env
+    other = client_environment(user, "http://127.0.0.1:9", health, claude_code=False)
+    assert other["ANTHROPIC_API_KEY"] == "claude-proxy"
+    assert "ANTHROPIC_AUTH_TOKEN" not in other
+    assert env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
+    # the smaller of the two big aliases, so neither overflows; haiku's limits do not count
+    assert env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == "16384"
+    assert env["CLAUDE_CODE_AUTO_COMPACT_WINDOW"] == "128000"
+    assert env["KEEP"] == "1"
+
+    mine = client_environment({"CLAUDE_CODE_MAX_OUTPUT_TOKENS": "4000"}, "http://h:1", health)
+    assert mine["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == "4000"
+    unknown = client_environment({}, "http://h:1", {"limits": {"opus": {}, "sonnet": {}}})
+    assert "CLAUDE_CODE_MAX_OUTPUT_TOKENS" not in unknown
+    assert "CLAUDE_CODE_AUTO_COMPACT_WINDOW" not in unknown
+
+
+def test_health_mismatch() -> None:
+    health = {
+        "provider": "openai",
+        "models": {"opus": "openai/gpt-4.1", "sonnet": "openai/gpt-4.1", "haiku": "openai/x"},
+    }
+    settings = load_settings({"small_model": "x"}, env_file=None)
+    assert health_mismatch(health, settings) is None
+    google = load_settings({"preferred_provider": "google"}, env_file=None)
+    assert health_mismatch(health, google) == "provider openai, not google"
+    other = load_settings({"big_model": "gpt-4o", "small_model": "x"}, env_file=None)
+    assert health_mismatch(health, other) == "opus is served by openai/gpt-4.1, not gpt-4o"
+
+
+def test_run_claude_starts_a_proxy_and_stops_it(
+    bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeOpenAI()
+    fake.enqueue(Answer(text="through the proxy"))
+    with serve_in_thread(fake.app()) as upstream:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-launcher-0001")
+        monkeypatch.setenv("OPENAI_API_BASE", f"{upstream}/v1")
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-the-users-real-key")
+        monkeypatch.setenv("UNRELATED_VARIABLE", "kept")
+        result = CliRunner().invoke(
+            app, ["run", "--big-model", "gpt-4o", "claude", "-p", "say hi", "--verbose"]
+        )
+    assert result.exit_code == 7, result.output
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["argv"] == ["-p", "say hi", "--verbose"]
+    assert record["text"] == "through the proxy"
+    env = record["env"]
+    assert env["ANTHROPIC_BASE_URL"].startswith("http://127.0.0.1:")
+    assert env["ANTHROPIC_AUTH_TOKEN"] == "claude-proxy"
+    assert env["ANTHROPIC_API_KEY"] is None
+    assert env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
+    # gpt-4o in LiteLLM's registry: 128,000-token window, 16,384 output tokens
+    assert env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == "16384"
+    assert env["CLAUDE_CODE_AUTO_COMPACT_WINDOW"] == "128000"
+    assert env["UNRELATED_VARIABLE"] == "kept"
+    assert fake.requests[0]["model"] == "gpt-4o"
+    assert fake.headers[0]["Authorization"] == "Bearer sk-test-launcher-0001"
+    log = tmp_path / "state" / "claude-proxy" / "proxy.log"
+    assert "started claude-proxy at" in result.output and str(log) in result.output
+    assert "listening on" in log.read_text()
+    port = int(env["ANTHROPIC_BASE_URL"].rsplit(":", 1)[1])
+    assert probe_health(port) is None, "the proxy run started is still running"
+
+
+def test_run_reuses_a_proxy_already_answering(
+    bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeOpenAI()
+    fake.enqueue(Answer(text="from the running proxy"))
+    port = free_port()
+    with serve_in_thread(fake.app()) as upstream:
+        settings = load_settings(
+            {"openai_api_key": "sk-running", "openai_api_base": f"{upstream}/v1"}, env_file=None
+        )
+        with serve_in_thread(create_app(settings), port=port) as proxy_url:
+            monkeypatch.setenv("PORT", str(port))
+            result = CliRunner().invoke(app, ["run", "claude"])
+            assert probe_health(port) is not None
+    assert result.exit_code == 7, result.output
+    assert f"using the claude-proxy at {proxy_url}" in result.output
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["env"]["ANTHROPIC_BASE_URL"] == proxy_url
+    assert record["env"]["CLAUDE_CODE_AUTO_COMPACT_WINDOW"] == "1047576"  # gpt-4.1
+    assert record["text"] == "from the running proxy"
+    assert not (tmp_path / "state" / "claude-proxy" / "proxy.log").exists()
+
+
+def test_run_says_how_to_install_claude_when_it_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = CliRunner().invoke(app, ["run", "claude"])
+    assert result.exit_code == 127
+    assert "claude (Claude Code) is not on PATH" in result.output
+    assert "npm install -g @anthropic-ai/claude-code" in result.output
+    nothing = CliRunner().invoke(app, ["run"])
+    assert nothing.exit_code == 2 and "claude-proxy run claude" in nothing.output
+
+
+CLIENT = """\
+import sys
+import anthropic
+
+client = anthropic.Anthropic(max_retries=0)
+prompt = sys.stdin.read().strip()
+message = client.messages.create(
+    model="claude-haiku-5-5", max_tokens=20, messages=[{"role": "user", "content": prompt}]
+)
+print("answer:", message.content[0].text)
+"""
+
+
+def launcher_env_vars(fake: FakeOpenAI, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ANTHROPIC"))}
+    return {
+        **env,
+        "PYTHONPATH": str(REPO),
+        "OPENAI_API_KEY": "sk-test-launcher-0002",
+        "OPENAI_API_BASE": fake.base_url,
+    }
+
+
+async def test_run_any_anthropic_client_with_stdin_and_stdout_untouched(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    (tmp_path / "client.py").write_text(CLIENT)
+    fake_openai.enqueue(Answer(text="read your stdin"))
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "claude_proxy", "run", "--"),
+        *(sys.executable, "client.py"),
+        cwd=tmp_path,
+        env=launcher_env_vars(fake_openai, tmp_path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(b"the prompt\n"), timeout=120)
+    assert process.returncode == 0, stderr.decode()
+    assert stdout.decode() == "answer: read your stdin\n"
+    assert fake_openai.requests[0]["messages"][-1]["content"] == "the prompt"
+    assert fake_openai.requests[0]["model"] == "gpt-4.1-mini"
+
+
+SLEEPER = (
+    "import os, sys, time\nprint(os.environ['ANTHROPIC_BASE_URL'], flush=True)\ntime.sleep(120)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("how", "status"),
+    [("ctrl-c", 130), ("sigterm", 128 + signal.SIGTERM)],
+)
+async def test_the_proxy_stops_with_the_launcher(
+    fake_openai: FakeOpenAI, tmp_path: Path, how: str, status: int
+) -> None:
+    """Ctrl-C reaches the whole foreground group (the proxy runs in a session of its own);
+    SIGTERM reaches the launcher alone, which passes it on. Either way the proxy stops."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "claude_proxy", "run", "--", sys.executable, "-c", SLEEPER],
+        cwd=tmp_path,
+        env=launcher_env_vars(fake_openai, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=90)
+        port = int(line.decode().strip().rsplit(":", 1)[1])
+        assert await asyncio.to_thread(probe_health, port) is not None
+        if how == "ctrl-c":
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(asyncio.to_thread(process.wait), timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert code == status, process.stderr.read().decode() if process.stderr else ""
+    assert await asyncio.to_thread(probe_health, port) is None
+
+
+@pytest.fixture
+def real_claude() -> str:
+    binary = claude_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("Claude Code is not installed: .ci/run should have installed it")
+        pytest.skip("Claude Code is not installed: run `bash .ci/run` once")
+    return binary
+
+
+@pytest.mark.claude_code
+async def test_run_claude_with_the_real_claude_code(
+    real_claude: str, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    home = tmp_path / "claude-home"
+    home.mkdir()
+    command = {"command": "echo ran-through-run > proof.txt", "description": "Write the proof"}
+    fake_openai.enqueue(
+        Answer(tool_calls=[ToolCall("call_1", "Bash", json.dumps(command))]),
+        Answer(text="Done."),
+    )
+    env = {
+        **launcher_env_vars(fake_openai, tmp_path),
+        "PATH": f"{Path(real_claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+        "CLAUDE_CODE_MAX_RETRIES": "1",
+        "DISABLE_AUTOUPDATER": "1",
+    }
+    env.pop("CLAUDECODE", None)
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "claude_proxy", "run", "claude", "-p", "Write proof.txt"),
+        *("--output-format", "json", "--allowedTools", "Bash"),
+        cwd=workdir,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=240)
+    assert process.returncode == 0, stdout.decode()[-2000:] + stderr.decode()[-2000:]
+    result = json.loads(stdout)
+    assert result["is_error"] is False and result["result"] == "Done."
+    assert (workdir / "proof.txt").read_text().strip() == "ran-through-run"
+    assert len(fake_openai.requests) == 2
