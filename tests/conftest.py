@@ -86,3 +86,24 @@ def body_of(path: Path) -> dict[str, Any]:
 
 
 DATA = Path(__file__).parent / "data"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Dispose of the aiohttp sessions LiteLLM leaves behind, before interpreter shutdown.
+
+    LiteLLM caches its HTTP transports process-wide, keyed without the event loop, and
+    replaces their sessions when a new test brings a new loop; a replaced session can outlive
+    every loop. Left to interpreter shutdown, its finalizer runs through LiteLLM's log filter
+    and prints tracebacks after pytest's summary. This is the same synchronous teardown
+    LiteLLM applies to sessions whose loop is gone. A server process has one loop and does
+    not meet this.
+    """
+    import gc
+
+    import aiohttp
+
+    for obj in gc.get_objects():
+        if isinstance(obj, aiohttp.ClientSession) and not obj.closed:
+            connector = obj.connector
+            if connector is not None:
+                connector._close()
