@@ -50,7 +50,7 @@ KEYS: dict[str, tuple[str, str, str, str, str, str]] = {
         "OPENAI_API_KEY",
         "OpenAI",
         r"sk-(?!ant-)\S{20,}",
-        "OpenAI keys start with sk-",
+        "OpenAI keys start with sk- and are longer than 20 characters",
     ),
     "gemini": (
         "gemini_api_key",
@@ -74,7 +74,7 @@ KEYS: dict[str, tuple[str, str, str, str, str, str]] = {
         "ANTHROPIC_API_KEY",
         "Anthropic",
         r"sk-ant-\S{20,}",
-        "Anthropic keys start with sk-ant-",
+        "Anthropic keys start with sk-ant- and are longer than 20 characters",
     ),
 }
 TOGETHER_NAMES = ("togetherai_api_key", "together_api_key", "together_ai_api_key")
