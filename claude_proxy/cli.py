@@ -22,6 +22,7 @@ from claude_proxy.cli_options import (
     SmallModel,
     serve_args,
     settings_from,
+    shared_overrides,
 )
 from claude_proxy.errors import CommandError, ProxyError
 
@@ -217,12 +218,7 @@ def doctor(
     from claude_proxy.console import print_checks, print_json
     from claude_proxy.doctor import run_checks
 
-    overrides = {
-        "preferred_provider": provider,
-        "big_model": big_model,
-        "small_model": small_model,
-        "port": port,
-    }
+    overrides = shared_overrides(provider, big_model, small_model, port)
     checks = run_checks(overrides, online=online)
     failed = any(check.status == "fail" for check in checks)
     if json_output:
@@ -251,12 +247,7 @@ def run(
     """Run Claude Code (or any Anthropic client) through the proxy, starting one if needed."""
     from claude_proxy.launcher import launch
 
-    overrides = {
-        "preferred_provider": provider,
-        "big_model": big_model,
-        "small_model": small_model,
-        "port": port,
-    }
+    overrides = shared_overrides(provider, big_model, small_model, port)
     raise typer.Exit(launch(command or [], settings_from(overrides), overrides))
 
 

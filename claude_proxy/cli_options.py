@@ -39,6 +39,18 @@ SERVE_FLAGS: dict[str, str] = {
 }
 
 
+def shared_overrides(
+    provider: str | None, big_model: str | None, small_model: str | None, port: int | None = None
+) -> dict[str, Any]:
+    """The flags `config show`, `models`, `doctor` and `run` share, as settings overrides."""
+    return {
+        "preferred_provider": provider,
+        "big_model": big_model,
+        "small_model": small_model,
+        "port": port,
+    }
+
+
 def given(overrides: dict[str, Any]) -> dict[str, Any]:
     return {field: value for field, value in overrides.items() if value is not None}
 

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 from pydantic import SecretStr
 
-from claude_proxy.cli_options import BigModel, Json, Port, Provider, SmallModel, settings_from
+from claude_proxy.cli_options import (
+    BigModel,
+    Json,
+    Port,
+    Provider,
+    SmallModel,
+    settings_from,
+    shared_overrides,
+)
 from claude_proxy.errors import CommandError
 from claude_proxy.setting_sources import display, is_secret, layers, origins
 from claude_proxy.settings import config_file_path
@@ -36,12 +44,7 @@ def show(
     """Show the effective settings and where each comes from; keys are masked."""
     from claude_proxy.console import print_json, print_note, print_settings
 
-    overrides = {
-        "preferred_provider": provider,
-        "big_model": big_model,
-        "small_model": small_model,
-        "port": port,
-    }
+    overrides = shared_overrides(provider, big_model, small_model, port)
     settings = settings_from(overrides)
     found = origins(settings, layers(overrides))
     if json_output:

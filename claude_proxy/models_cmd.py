@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from claude_proxy.cli_options import BigModel, Json, Provider, SmallModel, settings_from
+from claude_proxy.cli_options import (
+    BigModel,
+    Json,
+    Provider,
+    SmallModel,
+    settings_from,
+    shared_overrides,
+)
 
 if TYPE_CHECKING:
     from claude_proxy.console import AliasRow
@@ -150,9 +157,7 @@ def _load(
 ) -> tuple[Settings, LiteLLMUpstream]:
     from claude_proxy.upstream.litellm_client import LiteLLMUpstream
 
-    settings = settings_from(
-        {"preferred_provider": provider, "big_model": big_model, "small_model": small_model}
-    )
+    settings = settings_from(shared_overrides(provider, big_model, small_model))
     return settings, LiteLLMUpstream(settings)
 
 
