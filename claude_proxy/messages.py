@@ -37,7 +37,7 @@ from claude_proxy.translate.request import (
     validate_request,
 )
 from claude_proxy.translate.response import to_anthropic_message
-from claude_proxy.upstream.anthropic_passthrough import COUNT_TOKENS_PATH, MESSAGES_PATH
+from claude_proxy.upstream.anthropic_passthrough import COUNT_TOKENS_PATH, MESSAGES_PATH, usage_of
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +67,14 @@ def provider_options(settings: Settings) -> ProviderOptions:
 
 async def handle_messages(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
-    if (relayed := await relay_to_anthropic(request, body, MESSAGES_PATH)) is not None:
-        return relayed
+    choice = early_choice(request, body)
+    if choice is not None and choice.provider == "anthropic":
+        return await relay_to_anthropic(request, body, choice, MESSAGES_PATH)
     validate_request(body)
     request[MESSAGE_COUNT] = len(body["messages"])
     request[TOOL_COUNT] = len(body.get("tools") or [])
     settings = request.app[SETTINGS]
-    choice = choose_model(request, body["model"])
+    choice = choice or choose_model(request, body["model"])
     target = request.app[CATALOG].target(choice.model, choice.provider)
     quirks = quirks_for(target, provider_options(settings))
     openai_request = quirks.prepare_request(to_openai_request(body, target), body)
@@ -99,24 +100,31 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     return web.json_response(message)
 
 
-# --- Anthropic passthrough (upstream/anthropic_passthrough.py) ---------------------------
+def early_choice(request: web.Request, body: Any) -> ModelChoice | None:
+    """The model mapping, taken before validation: Anthropic's requests skip our validation.
 
-
-async def relay_to_anthropic(
-    request: web.Request, body: Any, path: str
-) -> web.StreamResponse | None:
-    """Anthropic's own answer when the model maps to `anthropic/...`; None for other providers.
-
-    The body is neither validated nor translated: Anthropic judges it, so nothing is lost.
+    None when the body has no model name to map; validation then says what is wrong.
     """
     if not isinstance(body, dict) or not isinstance(body.get("model"), str):
         return None
-    choice = choose_model(request, body["model"])
-    if choice.provider != "anthropic":
-        return None
+    return choose_model(request, body["model"])
+
+
+async def relay_to_anthropic(
+    request: web.Request, body: dict[str, Any], choice: ModelChoice, path: str
+) -> web.StreamResponse:
+    """Anthropic's own answer, relayed as it comes (upstream/anthropic_passthrough.py).
+
+    The body is neither validated nor translated: Anthropic judges it, so nothing is lost.
+    """
+    if isinstance(body.get("messages"), list):
+        request[MESSAGE_COUNT] = len(body["messages"])
+        request[TOOL_COUNT] = len(body.get("tools") or [])
     raw = await request.read()
     reply = await request.app[ANTHROPIC].send(path, body, raw, choice.model, request.headers)
     if reply.events is None:
+        if reply.status == 200 and path == MESSAGES_PATH:
+            request[USAGE] = usage_of(reply.body)
         return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
     request[STREAMED] = True
     response = web.StreamResponse(headers={**SSE_HEADERS, "request-id": request[REQUEST_ID]})
@@ -128,10 +136,8 @@ async def relay_to_anthropic(
         logger.info("client went away mid-stream [%s]; upstream closed", request[REQUEST_ID])
     finally:
         await reply.events.aclose()
+        request[USAGE] = reply.events.usage
     return response
-
-
-# --- end of the Anthropic passthrough ------------------------------------------------------
 
 
 async def filtered(
@@ -152,10 +158,11 @@ async def filtered(
 
 async def handle_count_tokens(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
-    if (relayed := await relay_to_anthropic(request, body, COUNT_TOKENS_PATH)) is not None:
-        return relayed
+    choice = early_choice(request, body)
+    if choice is not None and choice.provider == "anthropic":
+        return await relay_to_anthropic(request, body, choice, COUNT_TOKENS_PATH)
     validate_count_tokens_request(body)
-    choice = choose_model(request, body["model"])
+    choice = choice or choose_model(request, body["model"])
     catalog = request.app[CATALOG]
     target = catalog.target(choice.model, choice.provider)
     openai_request = to_openai_request({**body, "max_tokens": 1, "stream": False}, target)

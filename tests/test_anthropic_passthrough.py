@@ -712,3 +712,23 @@ async def test_claude_code_runs_a_bash_tool_through_anthropic_passthrough(
         if block["type"] == "tool_result"
     ]
     assert [block["tool_use_id"] for block in results] == ["toolu_01ProofBash"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+async def test_the_request_log_has_anthropics_usage(
+    sdk: anthropic.AsyncAnthropic,
+    fake_anthropic: FakeAnthropic,
+    caplog: pytest.LogCaptureFixture,
+    stream: bool,
+) -> None:
+    """`serve --debug-rich` shows tokens for Anthropic too: read from the relayed answer."""
+    caplog.set_level(logging.INFO, logger="claude_proxy.server")
+    fake_anthropic.enqueue(Answer(text_message("Counted.")))
+    if stream:
+        async with sdk.messages.stream(model=MODEL, max_tokens=50, messages=HELLO) as s:
+            await s.get_final_message()
+    else:
+        await sdk.messages.create(model=MODEL, max_tokens=50, messages=HELLO)
+    [record] = [r.request_record for r in caplog.records if hasattr(r, "request_record")]
+    assert record.usage == text_message("Counted.")["usage"]
+    assert (record.messages, record.tools, record.streamed) == (1, 0, stream)

@@ -71,6 +71,9 @@ class SseRelay:
         self._response = response
         self._passthrough = passthrough
         self._tail = b"\n\n"
+        self._line = b""
+        self.usage: dict[str, Any] = {}
+        """Cumulative usage read from `message_start` and `message_delta`, for the request log."""
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._relay()
@@ -79,12 +82,19 @@ class SseRelay:
         try:
             async for data in self._response.content.iter_any():
                 self._tail = (self._tail + data)[-2:]
+                self._read_usage(data)
                 yield data
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = self._passthrough.transport_error(exc)
             logger.warning("Anthropic stream failed mid-way: %s", error.message)
             if self._tail == b"\n\n":
                 yield encode_event("error", error.to_body())
+
+    def _read_usage(self, data: bytes) -> None:
+        *lines, self._line = (self._line + data).split(b"\n")
+        for line in lines:
+            if line.startswith(b"data: ") and b'"usage"' in line:
+                self.usage.update(usage_of(line[6:]))
 
     async def aclose(self) -> None:
         # close(), not release(): a client that left must make the upstream see us leave too.
@@ -223,6 +233,18 @@ class AnthropicPassthrough:
 def encode_body(body: dict[str, Any], model: str) -> bytes:
     """The client's body with another model name; ASCII escapes keep lone surrogates valid."""
     return json.dumps({**body, "model": model}, separators=(",", ":")).encode()
+
+
+def usage_of(payload: bytes) -> dict[str, Any]:
+    """The usage counters of a Message, or of a `message_start`/`message_delta` event's data."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    usage = data.get("usage") or (data.get("message") or {}).get("usage")
+    return {k: v for k, v in usage.items() if isinstance(v, int)} if isinstance(usage, dict) else {}
 
 
 def error_of(payload: bytes) -> dict[str, Any] | None:
