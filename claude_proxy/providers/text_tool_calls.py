@@ -31,12 +31,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from claude_proxy.providers.text_scan import (
+    FENCE,
+    FUNCTION,
+    MARKERS,
+    PYTHON_TAG,
+    TOOL_CALL,
+    WHITESPACE,
+    Scan,
+    advance,
+    match_end,
+    partial_marker_length,
+    skip,
+    starts,
+)
 from claude_proxy.translate.tool_args import decode_leniently
 
-WHITESPACE = " \t\r\n"
 GAP_AFTER_CALL = WHITESPACE + ";"
-FUNCTION, TOOL_CALL, PYTHON_TAG, FENCE = "<function=", "<tool_call>", "<|python_tag|>", "```"
-MARKERS = (FUNCTION, TOOL_CALL, PYTHON_TAG, FENCE)
 PYTHON_TAG_ENDS = ("<|eom_id|>", "<|eot_id|>")
 
 _NAME = re.compile(r"[\w.\-]*")
@@ -45,8 +56,6 @@ _PARTIAL_DOT_CALL = re.compile(r"[A-Za-z_]\w*(?:\.(?:c(?:a(?:l(?:l)?)?)?)?)?")
 _PYTHONIC = re.compile(r"\[\s*([A-Za-z_]\w*)\s*\(")
 _PARTIAL_PYTHONIC = re.compile(r"\[\s*(?:[A-Za-z_]\w*\s*)?")
 _FENCE_LANGUAGE = re.compile(r"[A-Za-z_\-]*")
-_STRUCTURE = re.compile(r"[\"'()\[\]{}]")
-_STRING_ENDS = {quote: re.compile(r"\\|" + re.escape(quote)) for quote in ('"', "'", '"""', "'''")}
 _LENIENT = json.JSONDecoder(strict=False)  # models put raw newlines inside strings
 
 
@@ -74,16 +83,6 @@ class NotCall:
 
 Outcome = Found | NotCall | None
 """None: undecided until more text arrives."""
-
-
-@dataclass
-class Scan:
-    """Where the search for a bracket's closing partner stopped, so held text is not rescanned."""
-
-    position: int
-    depth: int = 0
-    quote: str = ""
-    end: int | None = None
 
 
 def parse_text_tool_calls(text: str, tools: Mapping[str, Mapping[str, Any]]) -> list[Piece]:
@@ -430,75 +429,6 @@ def typed_value(value: str, schema: Any) -> Any:
         return json.loads(value)
     except ValueError:
         return value
-
-
-def advance(scan: Scan, text: str) -> int | None:
-    """Scan on from where `scan` stopped: the index after its bracket closes, or None.
-
-    Python's string syntax covers JSON's, so one scanner serves both (JSON validity is checked
-    by decoding afterwards).
-    """
-    position = scan.position
-    while True:
-        if scan.quote:
-            match = _STRING_ENDS[scan.quote].search(text, position)
-            if match is None:
-                scan.position = max(position, len(text) - len(scan.quote) + 1)
-                return None
-            if match.group() == "\\":
-                if match.end() == len(text):
-                    scan.position = match.start()
-                    return None
-                position = match.end() + 1
-                continue
-            position, scan.quote = match.end(), ""
-            continue
-        match = _STRUCTURE.search(text, position)
-        if match is None:
-            scan.position = len(text)
-            return None
-        char, position = match.group(), match.end()
-        if char in "\"'":
-            rest = text[match.start() : match.start() + 3]
-            if rest != char * 3 and (char * 3).startswith(rest) and len(rest) < 3:
-                scan.position = match.start()  # maybe a triple quote: wait for its end
-                return None
-            scan.quote = char * 3 if rest == char * 3 else char
-            position = match.start() + len(scan.quote)
-        elif char in "([{":
-            scan.depth += 1
-        else:
-            scan.depth -= 1
-            if scan.depth == 0:
-                return position
-
-
-def match_end(pattern: re.Pattern[str], text: str, position: int) -> int:
-    match = pattern.match(text, position)
-    return position if match is None else match.end()
-
-
-def skip(text: str, position: int) -> int:
-    while position < len(text) and text[position] in WHITESPACE:
-        position += 1
-    return position
-
-
-def starts(text: str, position: int, literal: str) -> bool | None:
-    """Whether `literal` is at `position`; None when the text ends inside (or before) it."""
-    rest = text[position : position + len(literal)]
-    if rest == literal:
-        return True
-    return None if literal.startswith(rest) else False
-
-
-def partial_marker_length(text: str) -> int:
-    """Length of the longest suffix of `text` that a marker begins with (a marker may follow)."""
-    for length in range(min(len(text), max(map(len, MARKERS)) - 1), 0, -1):
-        tail = text[-length:]
-        if any(marker.startswith(tail) for marker in MARKERS):
-            return length
-    return 0
 
 
 def merge_text(pieces: list[Piece]) -> list[Piece]:
