@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import anthropic
+import pytest
 
 from tests.conftest import ProxyFactory
 from tests.fakes.gemini_upstream import API_KEY, FakeGemini, Reply, call, text
@@ -25,12 +26,17 @@ TOOL = {
 HELLO = [{"role": "user", "content": "hello"}]
 
 
-async def test_each_alias_uses_its_own_provider(
-    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, aiohttp_server: Any
-) -> None:
-    gemini = FakeGemini()
-    gemini.base_url = str((await aiohttp_server(gemini.app())).make_url("/v1beta"))
-    url = await start_proxy(
+@pytest.fixture
+async def gemini(aiohttp_server: Any) -> FakeGemini:
+    fake = FakeGemini()
+    fake.base_url = str((await aiohttp_server(fake.app())).make_url("/v1beta"))
+    return fake
+
+
+@pytest.fixture
+async def url(start_proxy: ProxyFactory, fake_openai: FakeOpenAI, gemini: FakeGemini) -> str:
+    """Opus and sonnet on Gemini, haiku on OpenAI, each with its own key and base URL."""
+    return await start_proxy(
         big_model="gemini/gemini-2.5-pro",
         small_model="openai/gpt-4.1-mini",
         gemini_api_key=API_KEY,
@@ -38,6 +44,11 @@ async def test_each_alias_uses_its_own_provider(
         openai_api_key="sk-openai-456",
         openai_api_base=fake_openai.base_url,
     )
+
+
+async def test_each_alias_uses_its_own_provider(
+    url: str, fake_openai: FakeOpenAI, gemini: FakeGemini
+) -> None:
     gemini.enqueue(Reply(parts=[call("Lookup", {"word": "proxy"})]))
     fake_openai.enqueue(Answer(tool_calls=[ToolCall("call_small", "Lookup", '{"word": "x"}')]))
 
@@ -75,18 +86,8 @@ async def test_each_alias_uses_its_own_provider(
 
 
 async def test_a_text_answer_from_each(
-    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, aiohttp_server: Any
+    url: str, fake_openai: FakeOpenAI, gemini: FakeGemini
 ) -> None:
-    gemini = FakeGemini()
-    gemini.base_url = str((await aiohttp_server(gemini.app())).make_url("/v1beta"))
-    url = await start_proxy(
-        big_model="gemini/gemini-2.5-pro",
-        small_model="openai/gpt-4.1-mini",
-        gemini_api_key=API_KEY,
-        gemini_api_base=gemini.base_url,
-        openai_api_key="sk-openai-456",
-        openai_api_base=fake_openai.base_url,
-    )
     gemini.enqueue(Reply(parts=[text("from gemini")]))
     fake_openai.enqueue(Answer(text="from openai"))
     async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
