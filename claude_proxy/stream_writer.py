@@ -66,7 +66,7 @@ async def write_stream(
         if events:
             try:
                 await response.write(encode_events(events))
-            except (ConnectionResetError, ConnectionError) as exc:
+            except ConnectionError as exc:
                 raise _ClientGone from exc
         return response
 
@@ -116,7 +116,7 @@ async def _close(pending: asyncio.Future[Any], chunks: AsyncIterator[dict[str, A
     """Stop the upstream: cancel the chunk being awaited, then close the generator."""
     if not pending.done():
         pending.cancel()
-    with contextlib.suppress(BaseException):
+    with contextlib.suppress(asyncio.CancelledError, Exception):
         await pending
     aclose = getattr(chunks, "aclose", None)
     if aclose is not None:

@@ -95,7 +95,7 @@ class LiteLLMUpstream:
     # --- Catalog -------------------------------------------------------------------------
 
     def target(self, model: str, provider: str) -> Target:
-        return _target(self._litellm, model, provider)
+        return _target_cached(self._litellm, model, provider)
 
     async def count_tokens(self, request: dict[str, Any]) -> int:
         """Input tokens of the request; padded by `ESTIMATE_MARGIN` where the count is an estimate.
@@ -355,15 +355,22 @@ def parse_context_numbers(message: str) -> tuple[int, int] | None:
     return None
 
 
+def exception_chain(exc: BaseException, depth: int = 6) -> list[BaseException]:
+    """`exc` and what it wraps: LiteLLM keeps the original in `original_exception` or the cause."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < depth:
+        chain.append(seen)
+        seen = getattr(seen, "original_exception", None) or seen.__cause__ or seen.__context__
+    return chain
+
+
 def is_timeout(exc: BaseException, message: str) -> bool:
     """A timeout, however LiteLLM wrapped it: streams report read timeouts as status 500."""
-    seen: BaseException | None = exc
-    for _ in range(6):
-        if seen is None:
-            break
-        if isinstance(seen, TimeoutError) or "Timeout" in type(seen).__name__:
-            return True
-        seen = getattr(seen, "original_exception", None) or seen.__cause__ or seen.__context__
+    if any(
+        isinstance(e, TimeoutError) or "Timeout" in type(e).__name__ for e in exception_chain(exc)
+    ):
+        return True
     lowered = message.lower()
     return "timed out" in lowered or "timeout on reading" in lowered
 
@@ -371,19 +378,9 @@ def is_timeout(exc: BaseException, message: str) -> bool:
 def _status_of(exc: BaseException) -> int | None:
     """The upstream's status. LiteLLM raises Gemini's 503 as a 500 while handling an exception
     that keeps the 503, so a 500 gives way to a more specific status further down the chain."""
-    statuses: list[int] = []
-    seen: BaseException | None = exc
-    for _ in range(6):
-        if seen is None:
-            break
-        status = getattr(seen, "status_code", None)
-        if isinstance(status, int):
-            statuses.append(status)
-        seen = getattr(seen, "original_exception", None) or seen.__cause__ or seen.__context__
-    specific = [status for status in statuses if status != 500]
-    if statuses and statuses[0] != 500:
-        return statuses[0]
-    return specific[0] if specific else (statuses[0] if statuses else None)
+    codes = (getattr(e, "status_code", None) for e in exception_chain(exc))
+    statuses = [code for code in codes if isinstance(code, int)]
+    return next((s for s in statuses if s != 500), statuses[0] if statuses else None)
 
 
 def _retry_headers(exc: BaseException) -> dict[str, str]:
@@ -456,7 +453,3 @@ def _target_cached(litellm: ModuleType, model: str, provider: str) -> Target:
         supports_minimal_reasoning=info.get("supports_minimal_reasoning_effort") is True
         or provider == "gemini",
     )
-
-
-def _target(litellm: ModuleType, model: str, provider: str) -> Target:
-    return _target_cached(litellm, model, provider)
