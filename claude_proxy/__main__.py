@@ -1,3 +1,3 @@
-from claude_proxy.cli import main
+from claude_proxy.cli.app import main
 
 main()

@@ -1,8 +1,26 @@
-"""One error tree. Each error knows its Anthropic error type and HTTP status.
+"""One error tree. Each error says what went wrong in words a user can act on.
 
-Third-party exceptions (LiteLLM's, aiohttp's) are translated into this tree at the boundary
-where they occur (`upstream/litellm_client.py`, `server.py`); one middleware renders it as
-Anthropic's error JSON, or as an SSE `error` event once a stream has started.
+    Error                              message (+ hint)
+    ├── ProxyError                     an HTTP answer: Anthropic `error.type` and status
+    │   ├── InvalidRequestError        400 invalid_request_error
+    │   │   └── ContextWindowExceededError   "prompt is too long: N tokens > M maximum"
+    │   ├── AuthenticationError        401 authentication_error
+    │   │   └── MissingKeyError        the proxy has no key: x-should-retry: false
+    │   ├── BillingError               402 billing_error
+    │   ├── PermissionDeniedError      403 permission_error
+    │   ├── NotFoundError              404 not_found_error
+    │   ├── RequestTooLargeError       413 request_too_large
+    │   ├── RateLimitError             429 rate_limit_error
+    │   ├── ApiError                   500 api_error
+    │   ├── UpstreamTimeoutError       504 timeout_error
+    │   └── OverloadedError            529 overloaded_error
+    └── CommandError                   a `claude-proxy` command cannot go on: exit status
+
+Third-party exceptions (LiteLLM's, aiohttp's) become members of this tree where they occur
+(`upstream/`, `server/middleware.py`), raised `from` the original. The server renders a
+`ProxyError` in one place (`server/middleware.py`) as Anthropic's error JSON, or as an SSE
+`error` event once a stream has started; the CLI catches `Error` in one place
+(`cli/app.py`).
 """
 
 from __future__ import annotations
@@ -11,15 +29,24 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
-class ProxyError(Exception):
-    """Base of every error this proxy answers with."""
+class Error(Exception):
+    """Base of every error claude-proxy reports."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        """What to do next, when the message alone does not say."""
+
+
+class ProxyError(Error):
+    """An error the proxy answers an HTTP request with."""
 
     status: ClassVar[int] = 500
     error_type: ClassVar[str] = "api_error"
 
     def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.headers: dict[str, str] = dict(headers or {})
 
     def to_body(self, request_id: str | None = None) -> dict[str, Any]:
@@ -49,6 +76,16 @@ class ContextWindowExceededError(InvalidRequestError):
 class AuthenticationError(ProxyError):
     status = 401
     error_type = "authentication_error"
+
+
+class MissingKeyError(AuthenticationError):
+    """The proxy has no key for the provider a request needs.
+
+    Retrying cannot help, so the answer tells clients not to (`x-should-retry: false`).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"x-should-retry": "false"})
 
 
 class BillingError(ProxyError):
@@ -81,7 +118,7 @@ class ApiError(ProxyError):
     error_type = "api_error"
 
 
-class TimeoutError_(ProxyError):
+class UpstreamTimeoutError(ProxyError):
     status = 504
     error_type = "timeout_error"
 
@@ -91,20 +128,39 @@ class OverloadedError(ProxyError):
     error_type = "overloaded_error"
 
 
-class MissingKeyError(AuthenticationError):
-    """The proxy has no key for the provider a request needs.
-
-    Retrying cannot help, so the answer tells clients not to (`x-should-retry: false`).
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, headers={"x-should-retry": "false"})
-
-
-class CommandError(ProxyError):
-    """A `claude-proxy` command cannot go on; the CLI prints the message and what to do next."""
+class CommandError(Error):
+    """A `claude-proxy` command cannot go on; the CLI prints the message, the hint and exits."""
 
     def __init__(self, message: str, hint: str, *, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.hint = hint
+        super().__init__(message, hint=hint)
         self.exit_code = exit_code
+
+
+# The class each status stands for, read off the classes, plus the statuses that share one.
+_BY_STATUS: dict[int, type[ProxyError]] = {
+    cls.status: cls
+    for cls in (
+        InvalidRequestError,
+        AuthenticationError,
+        BillingError,
+        PermissionDeniedError,
+        NotFoundError,
+        RequestTooLargeError,
+        RateLimitError,
+        ApiError,
+        UpstreamTimeoutError,
+        OverloadedError,
+    )
+}
+_ALSO: dict[int, type[ProxyError]] = {
+    408: UpstreamTimeoutError,
+    422: InvalidRequestError,
+    502: ApiError,
+    503: OverloadedError,
+}
+
+
+def for_status(status: int) -> type[ProxyError]:
+    """The error class an upstream's HTTP status maps to: 429 -> RateLimitError; ApiError
+    for a status the tree has no class of."""
+    return _BY_STATUS.get(status) or _ALSO.get(status) or ApiError

@@ -10,41 +10,13 @@ import logging
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from claude_proxy.providers.table import PROVIDERS, provider_named, registry_provider
 from claude_proxy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 Alias = Literal["opus", "sonnet", "haiku"]
 ALIASES: tuple[Alias, ...] = ("opus", "sonnet", "haiku")
-
-OPENAI_MODELS = frozenset(
-    {
-        "o3-mini",
-        "o1",
-        "o1-mini",
-        "o1-pro",
-        "gpt-4.5-preview",
-        "gpt-4o",
-        "gpt-4o-audio-preview",
-        "chatgpt-4o-latest",
-        "gpt-4o-mini",
-        "gpt-4o-mini-audio-preview",
-        "gpt-4.1",
-        "gpt-4.1-mini",
-    }
-)
-GEMINI_MODELS = frozenset(
-    {"gemini-2.5-pro-preview-03-25", "gemini-2.0-flash", "gemini-2.5-pro", "gemini-2.5-flash"}
-)
-
-# (big, small) per provider; together uses TOGETHER_MODEL for both.
-DEFAULT_MODELS: dict[str, tuple[str, str]] = {
-    "openai": ("gpt-4.1", "gpt-4.1-mini"),
-    "google": ("gemini-2.5-pro", "gemini-2.5-flash"),
-}
-
-# LiteLLM's registry names Gemini through several provider labels; all mean "a Gemini model".
-_GEMINI_PROVIDERS = ("gemini", "vertex_ai")
 
 
 class ModelRegistry(Protocol):
@@ -95,9 +67,10 @@ def alias_target(alias: Alias, settings: Settings) -> tuple[str, str]:
         return configured, size
     if provider == "together":
         return settings.together_model, "TOGETHER_MODEL"
-    if provider == "anthropic":
+    models = provider_named(provider).models
+    if models is None:
         return "", "anthropic passthrough"
-    big, small = DEFAULT_MODELS[provider]
+    big, small = models
     return (small if alias == "haiku" else big), f"default {size.lower()} for {provider}"
 
 
@@ -121,11 +94,7 @@ def map_model(requested: str, settings: Settings, registry: ModelRegistry) -> Mo
 
     model, provider = with_prefix(target, settings, registry, preferred=settings.preferred_provider)
     reason = f"{alias} -> {rule}"
-    if (
-        settings.preferred_provider == "google"
-        and provider not in _GEMINI_PROVIDERS
-        and "/" not in target
-    ):
+    if settings.preferred_provider == "google" and provider != "gemini" and "/" not in target:
         # The server logs the alias table, reasons included, at start-up.
         reason += " (not a Gemini model: falls back to the OpenAI mapping)"
     logger.debug("model %s -> %s (%s)", requested, model, reason)
@@ -141,13 +110,12 @@ def with_prefix(
         return name, prefix
     if preferred == "together":
         return f"together_ai/{name}", "together_ai"
-    if name in OPENAI_MODELS:
-        return f"openai/{name}", "openai"
-    if name in GEMINI_MODELS:
-        return f"gemini/{name}", "gemini"
+    for info in PROVIDERS:
+        if name in info.bare_models:
+            return f"{info.litellm}/{name}", info.litellm
     known = registry.provider_of(name)
     if known is not None:
-        provider = "gemini" if known.startswith(_GEMINI_PROVIDERS) else known
+        provider = registry_provider(known)
         return f"{provider}/{name}", provider
     if preferred == "anthropic":
         return f"anthropic/{name}", "anthropic"

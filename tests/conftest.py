@@ -54,7 +54,7 @@ ProxyFactory = Callable[..., Awaitable[str]]
 async def start_proxy(aiohttp_server: Any) -> ProxyFactory:
     """Start the real proxy (real LiteLLM upstream) with the given settings; returns its URL."""
 
-    from claude_proxy.server import create_app
+    from claude_proxy.server.app import create_app
 
     async def start(**overrides: Any) -> str:
         settings = load_settings({"ping_interval": 5.0, **overrides}, env_file=None)

@@ -729,6 +729,6 @@ async def test_the_request_log_has_anthropics_usage(
             await s.get_final_message()
     else:
         await sdk.messages.create(model=MODEL, max_tokens=50, messages=HELLO)
-    [record] = [r.request_record for r in caplog.records if hasattr(r, "request_record")]
+    [record] = [r.request_log for r in caplog.records if hasattr(r, "request_log")]
     assert record.usage == text_message("Counted.")["usage"]
     assert (record.messages, record.tools, record.streamed) == (1, 0, stream)

@@ -15,7 +15,8 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from claude_proxy.cli import app, startup_warnings
+from claude_proxy.cli.app import app
+from claude_proxy.cli.serve import startup_warnings
 from claude_proxy.settings import config_file_path, load_settings
 from claude_proxy.upstream.litellm_client import import_litellm
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
@@ -50,7 +51,7 @@ def test_every_commands_help_is_fast_and_imports_nothing_heavy() -> None:
         "import json, sys, time\n"
         "started = time.perf_counter()\n"
         "from typer.testing import CliRunner\n"
-        "from claude_proxy.cli import app\n"
+        "from claude_proxy.cli.app import app\n"
         "imported = time.perf_counter() - started\n"
         "slowest = 0.0\n"
         f"for path in {paths!r}:\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from claude_proxy.cli import app
+from claude_proxy.cli.app import app
 from claude_proxy.settings import Settings, config_file_path, load_settings
 
 REPO = Path(__file__).resolve().parents[1]

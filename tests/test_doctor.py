@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from claude_proxy.cli import app
-from claude_proxy.server import create_app
+from claude_proxy.cli.app import app
+from claude_proxy.server.app import create_app
 from claude_proxy.settings import config_file_path, load_settings
 from tests.fakes.in_thread import serve_in_thread
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall

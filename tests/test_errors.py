@@ -270,7 +270,7 @@ async def test_unknown_route_is_anthropic_404(proxy_url: str) -> None:
 
 
 async def test_a_bug_in_the_proxy_is_a_json_500_not_a_traceback(aiohttp_client: Any) -> None:
-    from claude_proxy.server import create_app
+    from claude_proxy.server.app import create_app
     from claude_proxy.settings import load_settings
     from claude_proxy.translate.target import Target
 
@@ -297,7 +297,7 @@ async def test_a_bug_in_the_proxy_is_a_json_500_not_a_traceback(aiohttp_client: 
             pass
 
     broken = BrokenUpstream()
-    app = create_app(load_settings(env_file=None), upstream=broken, catalog=broken)
+    app = create_app(load_settings(env_file=None), upstream=broken)
     client = await aiohttp_client(app)
     response = await client.post(
         "/v1/messages", json={"model": "claude-opus-5-5", "max_tokens": 5, "messages": HELLO}

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from claude_proxy.cli import app
-from claude_proxy.launcher import client_environment, health_mismatch, probe_health
-from claude_proxy.server import create_app
+from claude_proxy.cli.app import app
+from claude_proxy.cli.local_proxy import health_mismatch, probe_health
+from claude_proxy.cli.run import client_environment
+from claude_proxy.server.app import create_app
 from claude_proxy.settings import load_settings
 from tests.fakes.in_thread import serve_in_thread
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall

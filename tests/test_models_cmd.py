@@ -8,7 +8,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from claude_proxy.cli import app
+from claude_proxy.cli.app import app
 
 
 def run_json(*args: str) -> dict:

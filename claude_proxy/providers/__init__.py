@@ -6,13 +6,28 @@ particular provider needs on top of that lives here, behind three hooks:
     to_openai_request(body) --prepare_request--> upstream --fix_response--> to_anthropic_message
                                                           --filter_stream--> StreamTranslator
 
-`quirks_for(target, options)` picks the provider's `Quirks`. Everything here is pure: dicts in,
+`table.py` holds one row per provider; `quirks_for(target, options)` picks its `Quirks`. Everything here is pure: dicts in,
 dicts out, no I/O.
 """
 
 from __future__ import annotations
 
 from claude_proxy.providers.base import ChunkFilter, ProviderOptions, Quirks
-from claude_proxy.providers.registry import quirks_for
+from claude_proxy.providers.table import (
+    PROVIDERS,
+    ProviderInfo,
+    provider_for,
+    provider_named,
+    quirks_for,
+)
 
-__all__ = ["ChunkFilter", "ProviderOptions", "Quirks", "quirks_for"]
+__all__ = [
+    "PROVIDERS",
+    "ChunkFilter",
+    "ProviderInfo",
+    "ProviderOptions",
+    "Quirks",
+    "provider_for",
+    "provider_named",
+    "quirks_for",
+]

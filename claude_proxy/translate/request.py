@@ -61,11 +61,19 @@ def validate_count_tokens_request(body: Any) -> None:
     _validate(body, require_max_tokens=False)
 
 
-def _validate(body: Any, *, require_max_tokens: bool) -> None:
+def requested_model(body: Any) -> str:
+    """The model a body asks for: the first thing validation checks, and all that the
+    Anthropic passthrough (which leaves the rest to Anthropic) needs."""
     if not isinstance(body, dict):
         fail("body", f"expected a JSON object, got {shown(body)}")
-    if not isinstance(body.get("model"), str) or not body["model"]:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
         fail("model", required_or(body, "model", "expected a non-empty string"))
+    return model
+
+
+def _validate(body: Any, *, require_max_tokens: bool) -> None:
+    requested_model(body)
     if require_max_tokens or "max_tokens" in body:
         check_max_tokens(body)
     if not isinstance(body.get("messages"), list):

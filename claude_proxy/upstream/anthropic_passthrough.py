@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 
 from claude_proxy import __version__, errors
+from claude_proxy.providers.table import provider_named
 from claude_proxy.settings import Settings
 from claude_proxy.translate.sse import encode_event
 from claude_proxy.translate.thinking import without_proxy_thinking
@@ -36,17 +37,6 @@ MODEL_PREFIX = "anthropic/"
 
 # Clients decide whether and when to retry from these; they must survive the hop.
 RETRY_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
 
 
 @dataclass
@@ -58,6 +48,17 @@ class Reply:
     body: bytes = b""
     events: SseRelay | None = None
     """The SSE byte stream of a streamed 200; `body` is empty then."""
+    counted: bool = False
+    """A count_tokens answer: its body has no usage."""
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """The answer's usage, for the request log: a stream's once it has been relayed."""
+        if self.events is not None:
+            return self.events.usage
+        if self.status == 200 and not self.counted:
+            return usage_of(self.body)
+        return None
 
 
 class SseRelay:
@@ -111,7 +112,26 @@ class AnthropicPassthrough:
         secret = settings.anthropic_api_key
         self._key = secret.get_secret_value() if secret is not None else ""
 
-    async def send(
+    async def messages(
+        self, body: dict[str, Any], raw: bytes, model: str, client_headers: Mapping[str, str]
+    ) -> Reply:
+        """`POST /v1/messages` to Anthropic as `model` (with or without `anthropic/`).
+
+        `raw` is the client's body as it came; it is sent byte for byte when the model name
+        does not change. A stream's status is Anthropic's: a refusal (429, 529, ...) is a
+        whole JSON reply, so clients can retry on it.
+        """
+        return await self._send(MESSAGES_PATH, body, raw, model, client_headers)
+
+    async def count_tokens(
+        self, body: dict[str, Any], raw: bytes, model: str, client_headers: Mapping[str, str]
+    ) -> Reply:
+        """`POST /v1/messages/count_tokens` to Anthropic as `model`."""
+        reply = await self._send(COUNT_TOKENS_PATH, body, raw, model, client_headers)
+        reply.counted = True
+        return reply
+
+    async def _send(
         self,
         path: str,
         body: dict[str, Any],
@@ -119,12 +139,6 @@ class AnthropicPassthrough:
         model: str,
         client_headers: Mapping[str, str],
     ) -> Reply:
-        """Post a client's request to Anthropic as `model` (with or without `anthropic/`).
-
-        `raw` is the client's body as it came; it is sent byte for byte when the model name
-        does not change. A stream's status is Anthropic's: a refusal (429, 529, ...) is a
-        whole JSON reply, so clients can retry on it.
-        """
         upstream_model = model.removeprefix(MODEL_PREFIX)
         cleaned = without_proxy_thinking(body)
         unchanged = cleaned is body and body.get("model") == upstream_model
@@ -157,9 +171,7 @@ class AnthropicPassthrough:
     def upstream_headers(self, client_headers: Mapping[str, str]) -> dict[str, str]:
         """Our key, the client's API version and betas; nothing else of the client's."""
         if not self._key and self.base_url == DEFAULT_BASE:
-            raise errors.MissingKeyError(
-                "No key for Anthropic: set ANTHROPIC_API_KEY (or put it in .env)."
-            )
+            raise errors.MissingKeyError(provider_named("anthropic").missing_key())
         headers = {
             "content-type": "application/json",
             "anthropic-version": client_headers.get("anthropic-version") or DEFAULT_VERSION,
@@ -174,7 +186,7 @@ class AnthropicPassthrough:
     def transport_error(self, exc: BaseException) -> errors.ProxyError:
         """A connection that failed or went silent, as the error the client gets."""
         if isinstance(exc, TimeoutError):
-            return errors.TimeoutError_(
+            return errors.UpstreamTimeoutError(
                 f"Anthropic did not answer within {self._settings.request_timeout:g} s"
             )
         reason = str(getattr(exc, "os_error", None) or exc) or type(exc).__name__
@@ -218,7 +230,7 @@ class AnthropicPassthrough:
             # A gateway's HTML page or an empty body: still Anthropic's error shape, same status.
             text = self.redact(payload.decode("utf-8", "replace").strip())[:500]
             message = f"Anthropic answered {response.status}: {text or response.reason}"
-            error = {"type": ERROR_TYPES.get(response.status, "api_error"), "message": message}
+            error = {"type": errors.for_status(response.status).error_type, "message": message}
             payload = json.dumps({"type": "error", "error": error}).encode()
             headers["content-type"] = "application/json"
         logger.warning(

@@ -1,16 +1,18 @@
-"""The upstream interface the server talks to.
+"""The upstream interface the server talks to: calling models, and knowing about them.
 
 The translation works on plain OpenAI chat-completions dicts, so any implementation that takes
-and returns such dicts can feed it: LiteLLM's (`litellm_client.py`) today, a native aiohttp
-client for OpenAI-compatible endpoints later, a scripted fake in the server's unit tests.
+and returns such dicts can feed it: LiteLLM's (`litellm_client.py`), a native client for
+OpenAI-compatible endpoints, a scripted fake in the server's unit tests. It is also the model
+registry `model_map.map_model` asks (`provider_of`, `is_provider`), by shape, so this module
+needs nothing from above it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from claude_proxy.model_map import ModelRegistry
 from claude_proxy.translate.target import Target
 
 
@@ -24,15 +26,26 @@ class Upstream(Protocol):
         Closing the iterator (`aclose`) cancels the upstream request.
         """
 
+    def target(self, model: str, provider: str) -> Target:
+        """The translation's view of a model string (limits, parameters, capabilities)."""
+
+    async def count_tokens(self, request: dict[str, Any]) -> int:
+        """Input tokens of an OpenAI-style request (messages and tools) for its model."""
+
+    def provider_of(self, model: str) -> str | None:
+        """The provider of a bare model name, or None when the registry does not know it."""
+
+    def is_provider(self, prefix: str) -> bool:
+        """Whether `prefix` (the part before the first "/") names a provider."""
+
     async def aclose(self) -> None:
         """Release connections; called once when the app shuts down."""
 
 
-class Catalog(ModelRegistry, Protocol):
-    """What the server needs to know about models, besides calling them."""
-
-    def target(self, model: str, provider: str) -> Target:
-        """The translation's view of a LiteLLM model string."""
-
-    async def count_tokens(self, request: dict[str, Any]) -> int:
-        """Input tokens of an OpenAI-style request (messages and tools) for its model."""
+async def close_stream(chunks: AsyncIterator[Any]) -> None:
+    """Close a chunk stream, which cancels its upstream request; never raises, because closing
+    must not mask the outcome that made us close."""
+    aclose = getattr(chunks, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()

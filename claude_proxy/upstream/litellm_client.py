@@ -2,43 +2,50 @@
 
 litellm is imported lazily (it costs seconds), with its network switches set first so that
 neither the import nor a first call reaches the internet: the cost map is read from the copy
-bundled in the wheel and tokenizers are never downloaded. Its exceptions are translated into
-`claude_proxy.errors` here, at the boundary.
+bundled in the wheel and tokenizers are never downloaded. Its exceptions become members of
+`claude_proxy.errors` here, at the boundary, by the rules of `litellm_errors.py`.
+
+LiteLLM 1.106.2 is pinned, and three of its private APIs are used; each is marked
+"private API" below, so a move of the pin knows what to recheck: the `_skip_mcp_handler`
+call argument, the stream wrapper's `completion_stream` (to close the HTTP response under
+it), and `in_memory_llm_clients_cache` (flushed at shutdown).
 """
 
 from __future__ import annotations
 
-import ast
 import asyncio
-import contextlib
 import functools
-import json
 import logging
 import math
 import os
-import re
 import warnings
 from collections.abc import AsyncIterator
 from types import ModuleType
 from typing import Any
 
 from claude_proxy import errors
+from claude_proxy.providers.table import provider_for
 from claude_proxy.settings import Settings
 from claude_proxy.translate.target import Target
+from claude_proxy.upstream.error_text import parse_context_numbers
+from claude_proxy.upstream.litellm_errors import ErrorClasses, map_error
 from claude_proxy.upstream.warmup import loopback_openai_server
 
 logger = logging.getLogger(__name__)
 
-# provider -> (settings field of its key, settings field of its base URL, env name of the key, label)
-PROVIDER_CREDENTIALS: dict[str, tuple[str, str, str, str]] = {
-    "openai": ("openai_api_key", "openai_api_base", "OPENAI_API_KEY", "OpenAI"),
-    "gemini": ("gemini_api_key", "gemini_api_base", "GEMINI_API_KEY", "Gemini"),
-    "together_ai": ("togetherai_api_key", "togetherai_api_base", "TOGETHERAI_API_KEY", "Together"),
-    "anthropic": ("anthropic_api_key", "anthropic_api_base", "ANTHROPIC_API_KEY", "Anthropic"),
-}
-
 # Token counts of models whose tokenizer is not at hand are cl100k counts times this.
 ESTIMATE_MARGIN = 1.25
+
+CALL_ARGS: dict[str, Any] = {
+    # The client retries on our status codes itself (honouring retry-after); retrying here
+    # too would multiply the wait and hide the upstream's answer.
+    "max_retries": 0,
+    "num_retries": 0,
+    # Private API: LiteLLM 1.106 routes every request with tools through its MCP gateway hook,
+    # which imports proxy-only modules (the `mcp` package) and fails; we never use MCP tools.
+    "_skip_mcp_handler": True,
+}
+"""Arguments every LiteLLM call gets, warm-up included."""
 
 # Sent to local OpenAI-compatible servers (behind a custom base URL) that need no key; the
 # OpenAI client refuses to start without one.
@@ -66,8 +73,22 @@ def import_litellm() -> ModuleType:
     return module
 
 
+@functools.cache
+def error_classes(litellm: ModuleType) -> ErrorClasses:
+    """The exception classes `litellm_errors.map_error` tells apart."""
+    import httpx
+    import openai
+
+    return ErrorClasses(
+        context_window=(litellm.ContextWindowExceededError,),
+        unknown_model=(litellm.exceptions.ModelNotMappedError,),
+        timeout=(openai.APITimeoutError, httpx.TimeoutException),
+        connection=(openai.APIConnectionError,),
+    )
+
+
 class LiteLLMUpstream:
-    """`Upstream` and `Catalog` on top of `litellm.acompletion` and LiteLLM's model registry."""
+    """`Upstream` on top of `litellm.acompletion` and LiteLLM's model registry."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -92,7 +113,7 @@ class LiteLLMUpstream:
     def is_provider(self, prefix: str) -> bool:
         return prefix in _provider_names(self._litellm)
 
-    # --- Catalog -------------------------------------------------------------------------
+    # --- model facts ---------------------------------------------------------------------
 
     def target(self, model: str, provider: str) -> Target:
         return _target_cached(self._litellm, model, provider)
@@ -195,9 +216,8 @@ class LiteLLMUpstream:
                 {"type": "function", "function": {"name": "noop", "parameters": {"type": "object"}}}
             ],
             "api_key": NO_KEY_PLACEHOLDER,
-            "max_retries": 0,
             "timeout": 10,
-            "_skip_mcp_handler": True,
+            **CALL_ARGS,
         }
         try:
             async with loopback_openai_server() as base:
@@ -214,33 +234,22 @@ class LiteLLMUpstream:
     async def aclose(self) -> None:
         """Close the HTTP clients LiteLLM caches, so their connections do not outlive the app."""
         await self._litellm.close_litellm_async_clients()
-        self._litellm.in_memory_llm_clients_cache.flush_cache()
+        self._litellm.in_memory_llm_clients_cache.flush_cache()  # private API
 
     def _call_args(self, request: dict[str, Any]) -> dict[str, Any]:
         args = dict(request)
-        provider, _, _ = request["model"].partition("/")
-        credentials = PROVIDER_CREDENTIALS.get(provider)
-        if credentials is not None:
-            key_field, base_field, env_name, label = credentials
-            secret = getattr(self._settings, key_field)
-            base = getattr(self._settings, base_field)
+        info = provider_for(request["model"].partition("/")[0])
+        if info is not None:
+            secret = getattr(self._settings, info.key_field)
+            base = getattr(self._settings, info.base_field)
             key = secret.get_secret_value() if secret is not None else ""
             if not key and not base:
-                raise errors.MissingKeyError(
-                    f"No key for {label}: set {env_name} (or put it in .env)."
-                )
+                raise errors.MissingKeyError(info.missing_key())
             args["api_key"] = key or NO_KEY_PLACEHOLDER
             if base:
                 args["api_base"] = base
         args["timeout"] = self._settings.request_timeout
-        # The client retries on our status codes itself (honouring retry-after); retrying here
-        # too would multiply the wait and hide the upstream's answer.
-        args["max_retries"] = 0
-        args["num_retries"] = 0
-        # LiteLLM 1.106 routes every request with tools through its MCP gateway hook, which
-        # imports proxy-only modules (the `mcp` package) and fails; we never use MCP tools.
-        args["_skip_mcp_handler"] = True
-        return args
+        return args | CALL_ARGS
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -248,27 +257,14 @@ class LiteLLMUpstream:
         return text
 
     def translate_error(self, exc: BaseException, request: dict[str, Any]) -> errors.ProxyError:
-        """Map a LiteLLM (or transport) exception onto the proxy's error tree."""
-        if isinstance(exc, errors.ProxyError):
-            return exc
-        message = self.redact(clean_message(str(getattr(exc, "message", None) or exc)))
-        name = type(exc).__name__
-        status = _status_of(exc)
-        headers = _retry_headers(exc)
-        if name == "ContextWindowExceededError" or looks_like_context_overflow(message):
-            return self._context_error(message, request)
-        if "LLM Provider NOT provided" in message or name == "ModelNotMappedError":
-            return errors.NotFoundError(
-                f"model {request.get('model')!r} is not known to LiteLLM: {message}"
-            )
-        if is_timeout(exc, message):
-            return errors.TimeoutError_(f"upstream timed out: {message}")
-        if name == "APIConnectionError" and status in (None, 500):
-            return errors.ApiError(f"could not reach the upstream: {message}")
-        error_class = _STATUS_ERRORS.get(status or 500, errors.ApiError)
-        if status is not None and status >= 500 and error_class is errors.ApiError:
-            return errors.ApiError(f"upstream error {status}: {message}", headers=headers)
-        return error_class(message, headers=headers)
+        """A LiteLLM (or transport) exception as a member of the proxy's error tree."""
+        return map_error(
+            exc,
+            error_classes(self._litellm),
+            model=str(request.get("model")),
+            redact=self.redact,
+            context_error=lambda message: self._context_error(message, request),
+        )
 
     def _context_error(self, message: str, request: dict[str, Any]) -> errors.ProxyError:
         numbers = parse_context_numbers(message)
@@ -288,125 +284,9 @@ class LiteLLMUpstream:
         return errors.InvalidRequestError(f"prompt is too long: {message}")
 
 
-_STATUS_ERRORS: dict[int, type[errors.ProxyError]] = {
-    400: errors.InvalidRequestError,
-    401: errors.AuthenticationError,
-    402: errors.BillingError,
-    403: errors.PermissionDeniedError,
-    404: errors.NotFoundError,
-    408: errors.TimeoutError_,
-    413: errors.RequestTooLargeError,
-    422: errors.InvalidRequestError,
-    429: errors.RateLimitError,
-    500: errors.ApiError,
-    502: errors.ApiError,
-    503: errors.OverloadedError,
-    504: errors.TimeoutError_,
-    529: errors.OverloadedError,
-}
-
-_PREFIXES = re.compile(r"^(?:litellm\.\w+:|\w+Error:|\w+Exception(?:\s+\w+Error)?\s*-)\s*")
-_CONTEXT_PHRASES = (
-    "context_length_exceeded",
-    "maximum context length",
-    "context window",
-    "prompt is too long",
-    "too many tokens",
-    "input token count",
-)
-
-
-def clean_message(message: str) -> str:
-    """Strip LiteLLM's `litellm.BadRequestError: OpenAIException - ` prefixes and JSON wrappers."""
-    text = message.strip()
-    while (stripped := _PREFIXES.sub("", text, count=1)) != text:
-        text = stripped
-    if text.startswith(("b'{", 'b"{')):  # Gemini stream errors: the body as a bytes repr
-        with contextlib.suppress(ValueError, SyntaxError, AttributeError):
-            text = ast.literal_eval(text).decode("utf-8", "replace")
-    if text.startswith("{"):
-        try:
-            payload = json.loads(text)
-        except ValueError:
-            payload = None
-        error = payload.get("error", payload) if isinstance(payload, dict) else None
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            text = error["message"]
-    return text[:2000] or "upstream error"
-
-
-def looks_like_context_overflow(message: str) -> bool:
-    lowered = message.lower()
-    return any(phrase in lowered for phrase in _CONTEXT_PHRASES)
-
-
-def parse_context_numbers(message: str) -> tuple[int, int] | None:
-    """(prompt tokens, maximum) from the phrasings of OpenAI, Anthropic and Gemini."""
-    patterns = (
-        r"(?P<n>\d+) tokens > (?P<m>\d+) maximum",
-        r"maximum context length is (?P<m>\d+) tokens.*?(?:resulted in|requested) (?P<n>\d+) tokens",
-        r"input token count \((?P<n>\d+)\) exceeds the maximum number of tokens allowed \((?P<m>\d+)\)",
-        r"input token count.*?(?P<n>\d+).*?exceeds.*?(?P<m>\d+)",
-    )
-    for pattern in patterns:
-        match = re.search(pattern, message, flags=re.IGNORECASE | re.DOTALL)
-        if match:
-            return int(match.group("n")), int(match.group("m"))
-    return None
-
-
-def exception_chain(exc: BaseException, depth: int = 6) -> list[BaseException]:
-    """`exc` and what it wraps: LiteLLM keeps the original in `original_exception` or the cause."""
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < depth:
-        chain.append(seen)
-        seen = getattr(seen, "original_exception", None) or seen.__cause__ or seen.__context__
-    return chain
-
-
-def is_timeout(exc: BaseException, message: str) -> bool:
-    """A timeout, however LiteLLM wrapped it: streams report read timeouts as status 500."""
-    if any(
-        isinstance(e, TimeoutError) or "Timeout" in type(e).__name__ for e in exception_chain(exc)
-    ):
-        return True
-    lowered = message.lower()
-    return "timed out" in lowered or "timeout on reading" in lowered
-
-
-def _status_of(exc: BaseException) -> int | None:
-    """The upstream's status. LiteLLM raises Gemini's 503 as a 500 while handling an exception
-    that keeps the 503, so a 500 gives way to a more specific status further down the chain."""
-    codes = (getattr(e, "status_code", None) for e in exception_chain(exc))
-    statuses = [code for code in codes if isinstance(code, int)]
-    return next((s for s in statuses if s != 500), statuses[0] if statuses else None)
-
-
-def _retry_headers(exc: BaseException) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    sources: list[Any] = [
-        getattr(exc, "litellm_response_headers", None),
-        getattr(exc, "headers", None),
-        getattr(getattr(exc, "response", None), "headers", None),
-    ]
-    for source in sources:
-        if not source:
-            continue
-        for name in ("retry-after", "retry-after-ms"):
-            value = source.get(name)
-            if value and name not in headers:
-                headers[name] = str(value)
-    # Gemini says when to retry in its error body (RetryInfo), not in a header.
-    delay = re.search(r'"retryDelay":\s*"(\d+(?:\.\d+)?)s"', str(exc))
-    if delay and "retry-after" not in headers:
-        headers["retry-after"] = str(math.ceil(float(delay.group(1))))
-    return headers
-
-
 async def _close_stream(wrapper: Any) -> None:
     """Close LiteLLM's stream and the HTTP response under it, so the upstream sees us leave."""
-    inner = getattr(wrapper, "completion_stream", None)
+    inner = getattr(wrapper, "completion_stream", None)  # private API
     for closer in (getattr(inner, "close", None), getattr(inner, "aclose", None)):
         if closer is None:
             continue

@@ -9,12 +9,12 @@ import pytest
 
 from claude_proxy import errors
 from claude_proxy.settings import load_settings
-from claude_proxy.upstream.litellm_client import (
-    LiteLLMUpstream,
+from claude_proxy.upstream.error_text import (
     clean_message,
     looks_like_context_overflow,
     parse_context_numbers,
 )
+from claude_proxy.upstream.litellm_client import LiteLLMUpstream
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -93,7 +93,7 @@ def test_status_mapping_and_redaction() -> None:
         422: errors.InvalidRequestError,
         503: errors.OverloadedError,
         529: errors.OverloadedError,
-        504: errors.TimeoutError_,
+        504: errors.UpstreamTimeoutError,
         502: errors.ApiError,
     }
     for status, expected in cases.items():

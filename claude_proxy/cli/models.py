@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from claude_proxy.cli_options import (
+from claude_proxy.cli.options import (
     BigModel,
     Json,
     Provider,
@@ -18,19 +18,13 @@ from claude_proxy.cli_options import (
 )
 
 if TYPE_CHECKING:
-    from claude_proxy.console import AliasRow
+    from claude_proxy.cli.console import AliasRow
     from claude_proxy.settings import Settings
     from claude_proxy.upstream.litellm_client import LiteLLMUpstream
 
-app = typer.Typer()
-
-# settings provider -> LiteLLM provider
-LITELLM_PROVIDERS = {
-    "openai": "openai",
-    "google": "gemini",
-    "together": "together_ai",
-    "anthropic": "anthropic",
-}
+app = typer.Typer(
+    rich_markup_mode=None,
+)
 
 
 @app.callback(invoke_without_command=True)
@@ -50,13 +44,15 @@ def models(
     """The alias table (haiku / sonnet / opus -> model) and the provider's known models."""
     if ctx.invoked_subcommand is not None:
         return
-    from claude_proxy.console import print_aliases, print_json, print_models
+    from claude_proxy.cli.console import print_aliases, print_json, print_models
 
     settings, upstream = _load(provider, big_model, small_model)
     rows = alias_rows(settings, upstream)
-    providers = list(LITELLM_PROVIDERS.values())
+    from claude_proxy.providers import PROVIDERS, provider_named
+
+    providers = [info.litellm for info in PROVIDERS]
     if not every:
-        providers = [LITELLM_PROVIDERS[settings.preferred_provider]]
+        providers = [provider_named(settings.preferred_provider).litellm]
     listed = {
         name: [
             _model_json(info)
@@ -91,7 +87,7 @@ def resolve(
     json_output: Json = False,
 ) -> None:
     """What a requested model name maps to, and which rule decided."""
-    from claude_proxy.console import print_json, print_resolution
+    from claude_proxy.cli.console import print_json, print_resolution
     from claude_proxy.model_map import map_model
 
     settings, upstream = _load(provider, big_model, small_model)
@@ -132,7 +128,7 @@ def resolve(
 
 
 def alias_rows(settings: Settings, upstream: LiteLLMUpstream) -> list[AliasRow]:
-    from claude_proxy.console import AliasRow
+    from claude_proxy.cli.console import AliasRow
     from claude_proxy.model_map import ALIASES, map_model
 
     rows = []

@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from aiohttp import web
 
-from claude_proxy.doctor import Check
+from claude_proxy.cli.doctor.check import Check
 from claude_proxy.model_map import Alias, ModelChoice
-from claude_proxy.server import create_app
+from claude_proxy.server.app import create_app, serving_on_loopback
 from claude_proxy.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,21 +51,15 @@ async def check_online(
     server_log = logging.getLogger("claude_proxy")
     level = server_log.level
     server_log.setLevel(logging.CRITICAL)  # the checks report what the log would say
-    runner = web.AppRunner(create_app(settings, upstream=upstream, catalog=upstream))
-    await runner.setup()
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        url = f"http://{host}:{port}/v1/messages"
-        timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            return [
-                await check_model_online(session, url, alias, model)
-                for model, alias in first_alias.items()
-            ]
+        async with serving_on_loopback(create_app(settings, upstream=upstream)) as base:
+            timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                return [
+                    await check_model_online(session, f"{base}/v1/messages", alias, model)
+                    for model, alias in first_alias.items()
+                ]
     finally:
-        await runner.cleanup()
         server_log.setLevel(level)
 
 

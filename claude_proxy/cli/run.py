@@ -9,32 +9,41 @@ the terminal and stdin; its environment gains only what a client of the proxy ne
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Annotated, Any
 
-from claude_proxy.cli_options import serve_args
+import typer
+
+from claude_proxy.cli.doctor.checks import CLAUDE_INSTALL_HINT
+from claude_proxy.cli.local_proxy import (
+    base_url,
+    free_port,
+    health_mismatch,
+    loopback,
+    probe_health,
+)
+from claude_proxy.cli.options import (
+    BigModel,
+    Port,
+    Provider,
+    SmallModel,
+    serve_args,
+    settings_from,
+    shared_overrides,
+)
 from claude_proxy.errors import CommandError
-from claude_proxy.model_map import ALIASES, alias_target
 from claude_proxy.settings import Settings
 
-CLAUDE_INSTALL_HINT = (
-    "Install Claude Code with `npm install -g @anthropic-ai/claude-code` "
-    "(https://docs.anthropic.com/en/docs/claude-code/setup), then run this again."
-)
 CLIENT_KEY = "claude-proxy"
 """What clients send as their key: the proxy holds the real keys and ignores this one."""
 HEALTH_TIMEOUT = 60.0
@@ -52,56 +61,11 @@ class Proxy:
     log_path: Path | None = None
 
 
-def loopback(host: str) -> str:
-    """The address to reach a proxy bound to `host` from this machine."""
-    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
-
-
-def base_url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def probe_health(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> dict[str, Any] | None:
-    """`/health` of the claude-proxy at host:port, or None when nothing (or something else) answers."""
-    try:
-        with urllib.request.urlopen(f"{base_url(host, port)}/health", timeout=timeout) as answer:
-            health = json.loads(answer.read())
-    except (OSError, ValueError, urllib.error.URLError):
-        return None
-    return health if isinstance(health, dict) and health.get("service") == "claude-proxy" else None
-
-
-def health_mismatch(health: Mapping[str, Any], settings: Settings) -> str | None:
-    """How a running proxy's provider and models differ from `settings`; None when they agree."""
-    if health.get("provider") != settings.preferred_provider:
-        return f"provider {health.get('provider')}, not {settings.preferred_provider}"
-    served = health.get("models") or {}
-    for alias in ALIASES:
-        wanted, _rule = alias_target(alias, settings)
-        model = str(served.get(alias, ""))
-        if wanted and wanted not in (model, model.partition("/")[2]):
-            return f"{alias} is served by {model or 'nothing'}, not {wanted}"
-    return None
-
-
-def check_bindable(host: str, port: int) -> None:
-    """Raise OSError when host:port cannot be bound (as aiohttp binds: address reuse on)."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-
-
 def state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(
         os.path.expanduser("~"), ".local", "state"
     )
     return Path(base) / "claude-proxy"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_proxy(overrides: dict[str, Any], timeout: float = HEALTH_TIMEOUT) -> Proxy:
@@ -256,7 +220,7 @@ def _signals_for(child: subprocess.Popen[bytes]) -> Iterator[None]:
 
 
 def launch(argv: Sequence[str], settings: Settings, overrides: dict[str, Any]) -> int:
-    from claude_proxy.console import print_note
+    from claude_proxy.cli.console import print_note
 
     executable = resolve_command(argv)
     with _exit_on_terminate():
@@ -288,3 +252,22 @@ def _exit_on_terminate() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def run(
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="`claude` and its arguments, or `-- COMMAND ...` for any Anthropic client.",
+            metavar="COMMAND",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Provider = None,
+    big_model: BigModel = None,
+    small_model: SmallModel = None,
+    port: Port = None,
+) -> None:
+    """Run Claude Code (or any Anthropic client) through the proxy, starting one if needed."""
+    overrides = shared_overrides(provider, big_model, small_model, port)
+    raise typer.Exit(launch(command or [], settings_from(overrides), overrides))

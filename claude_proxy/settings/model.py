@@ -160,9 +160,13 @@ def config_file_path() -> Path:
     return Path(explicit).expanduser() if explicit else user_config_dir() / "config.toml"
 
 
+def given(overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """The overrides that were given: a flag left out is None."""
+    return {field: value for field, value in (overrides or {}).items() if value is not None}
+
+
 def load_settings(
     overrides: dict[str, Any] | None = None, *, env_file: str | Path | None = ".env"
 ) -> Settings:
     """Build the settings; `overrides` are CLI flags (None values mean "not given")."""
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return Settings(_env_file=env_file, **given)  # type: ignore[call-arg]
+    return Settings(_env_file=env_file, **given(overrides))  # type: ignore[call-arg]

@@ -20,7 +20,7 @@ def serve_with_reload(serve_flags: list[str]) -> None:
     """Run `claude-proxy serve FLAGS` until interrupted, restarting it on each change."""
     import watchfiles
 
-    from claude_proxy.console import print_note, print_reload
+    from claude_proxy.cli.console import print_note, print_reload
 
     root = package_dir()
     command = shlex.join([sys.executable, "-m", "claude_proxy", "serve", *serve_flags])

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from claude_proxy import errors
 from claude_proxy.model_map import alias_of, map_model
-from claude_proxy.state import CATALOG, SETTINGS
+from claude_proxy.server.keys import SETTINGS, UPSTREAM
 
 # (id, display name, created_at): current and legacy ids Claude Code and the SDKs send.
 CLAUDE_MODELS: tuple[tuple[str, str, str], ...] = (
@@ -33,7 +33,7 @@ def model_entries(request: web.Request) -> list[dict[str, Any]]:
 
 
 def model_entry(request: web.Request, model_id: str, name: str, created: str) -> dict[str, Any]:
-    choice = map_model(model_id, request.app[SETTINGS], request.app[CATALOG])
+    choice = map_model(model_id, request.app[SETTINGS], request.app[UPSTREAM])
     return {
         "type": "model",
         "id": model_id,

@@ -11,73 +11,24 @@ import shutil
 import subprocess
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
-from claude_proxy.cli_options import settings_from
+from claude_proxy.cli.doctor.check import Check
+from claude_proxy.cli.local_proxy import check_bindable, health_mismatch, loopback, probe_health
+from claude_proxy.cli.options import settings_from
 from claude_proxy.errors import CommandError
-from claude_proxy.launcher import (
-    CLAUDE_INSTALL_HINT,
-    check_bindable,
-    health_mismatch,
-    loopback,
-    probe_health,
-)
 from claude_proxy.model_map import ALIASES, Alias, ModelChoice, alias_target, map_model
-from claude_proxy.setting_sources import Layer, Origin, display, layers, origins
+from claude_proxy.providers import PROVIDERS, ProviderInfo, provider_for
 from claude_proxy.settings import Settings, config_file_path
+from claude_proxy.settings.sources import Layer, Origin, display, field_names, layers, origins
 from claude_proxy.upstream.litellm_client import LiteLLMUpstream
 
-Status = Literal["pass", "warn", "fail"]
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: Status
-    message: str
-    fix: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# LiteLLM provider -> (settings field of the key, base URL field, env name, label, shape, shape in words)
-KEYS: dict[str, tuple[str, str, str, str, str, str]] = {
-    "openai": (
-        "openai_api_key",
-        "openai_api_base",
-        "OPENAI_API_KEY",
-        "OpenAI",
-        r"sk-(?!ant-)\S{20,}",
-        "OpenAI keys start with sk- and are longer than 20 characters",
-    ),
-    "gemini": (
-        "gemini_api_key",
-        "gemini_api_base",
-        "GEMINI_API_KEY",
-        "Gemini",
-        r"AIza[0-9A-Za-z_-]{35}",
-        "Gemini keys start with AIza and are 39 characters long",
-    ),
-    "together_ai": (
-        "togetherai_api_key",
-        "togetherai_api_base",
-        "TOGETHERAI_API_KEY",
-        "Together",
-        r"tgp_v1_[0-9A-Za-z_-]{20,}|[0-9a-f]{64}",
-        "Together keys start with tgp_v1_ or are 64 hex digits",
-    ),
-    "anthropic": (
-        "anthropic_api_key",
-        "anthropic_api_base",
-        "ANTHROPIC_API_KEY",
-        "Anthropic",
-        r"sk-ant-\S{20,}",
-        "Anthropic keys start with sk-ant- and are longer than 20 characters",
-    ),
-}
-TOGETHER_NAMES = ("togetherai_api_key", "together_api_key", "together_ai_api_key")
+CLAUDE_INSTALL_HINT = (
+    "Install Claude Code with `npm install -g @anthropic-ai/claude-code` "
+    "(https://docs.anthropic.com/en/docs/claude-code/setup), then run this again."
+)
+TOGETHER_NAMES = tuple(field_names("togetherai_api_key"))
+"""Every variable the Together key is read from, primary first."""
 
 
 def run_checks(overrides: dict[str, Any], *, online: bool = False) -> list[Check]:
@@ -97,7 +48,7 @@ def run_checks(overrides: dict[str, Any], *, online: bool = False) -> list[Check
     if online:
         import asyncio
 
-        from claude_proxy.online_check import check_online
+        from claude_proxy.cli.doctor.online import check_online
 
         checks += asyncio.run(check_online(settings, upstream, choices))
     return checks
@@ -122,62 +73,52 @@ def check_config_file() -> Check:
 def check_keys(
     settings: Settings, choices: Mapping[Alias, ModelChoice], by_field: Mapping[str, Origin]
 ) -> list[Check]:
-    checks = []
-    for provider in dict.fromkeys(choice.provider for choice in choices.values()):
-        if provider not in KEYS:
-            continue
-        key_field, base_field, env_name, label, shape, shape_words = KEYS[provider]
-        name = f"{label} key"
-        base = getattr(settings, base_field)
-        secret = getattr(settings, key_field)
-        if secret is None or not secret.get_secret_value():
-            if base:
-                checks.append(Check(name, "pass", f"none needed: {base_field.upper()} is {base}"))
-            else:
-                checks.append(
-                    Check(
-                        name,
-                        "fail",
-                        f"no key for {label}, which serves {_aliases_of(provider, choices)}",
-                        f"Set {env_name} (in the environment or .env), or run "
-                        f"`claude-proxy config set {key_field}`.",
-                    )
-                )
-            continue
-        origin = by_field[key_field]
-        where = f"{origin.name or env_name} from {origin.source} ({display(secret)})"
-        key = secret.get_secret_value().strip()
-        other = next(
-            (
-                KEYS[p][3]
-                for p in KEYS
-                if p != provider and re.fullmatch(KEYS[p][4], key) and not re.fullmatch(shape, key)
-            ),
-            None,
-        )
+    """One check per provider the aliases use: is there a key, and does it look like one?"""
+    providers = dict.fromkeys(choice.provider for choice in choices.values())
+    rows = [info for info in map(provider_for, providers) if info is not None]
+    return [check_key(info, settings, choices, by_field) for info in rows]
+
+
+def check_key(
+    info: ProviderInfo,
+    settings: Settings,
+    choices: Mapping[Alias, ModelChoice],
+    by_field: Mapping[str, Origin],
+) -> Check:
+    name = f"{info.label} key"
+    base = getattr(settings, info.base_field)
+    secret = getattr(settings, info.key_field)
+    if secret is None or not secret.get_secret_value():
         if base:
-            checks.append(Check(name, "pass", f"{where}; sent to {base}"))
-        elif other is not None:
-            checks.append(
-                Check(
-                    name,
-                    "warn",
-                    f"{where} looks like a key for {other}, not {label}",
-                    f"Put the {label} key in {env_name}.",
-                )
-            )
-        elif not re.fullmatch(shape, key):
-            checks.append(
-                Check(
-                    name,
-                    "warn",
-                    f"{where} does not look like {_a(label)} key ({shape_words})",
-                    f"Check that {env_name} holds the whole key, without quotes or spaces.",
-                )
-            )
-        else:
-            checks.append(Check(name, "pass", f"{where} looks like {_a(label)} key"))
-    return checks
+            return Check(name, "pass", f"none needed: {info.base_field.upper()} is {base}")
+        return Check(
+            name,
+            "fail",
+            f"no key for {info.label}, which serves {_aliases_of(info.litellm, choices)}",
+            f"Set {info.key_env} (in the environment or .env), or run "
+            f"`claude-proxy config set {info.key_field}`.",
+        )
+    origin = by_field[info.key_field]
+    where = f"{origin.name or info.key_env} from {origin.source} ({display(secret)})"
+    key = secret.get_secret_value().strip()
+    if base:
+        return Check(name, "pass", f"{where}; sent to {base}")
+    if re.fullmatch(info.key_pattern, key):
+        return Check(name, "pass", f"{where} looks like {_a(info.label)} key")
+    other = next((row for row in PROVIDERS if re.fullmatch(row.key_pattern, key)), None)
+    if other is not None:
+        return Check(
+            name,
+            "warn",
+            f"{where} looks like a key for {other.label}, not {info.label}",
+            f"Put the {info.label} key in {info.key_env}.",
+        )
+    return Check(
+        name,
+        "warn",
+        f"{where} does not look like {_a(info.label)} key ({info.key_shape})",
+        f"Check that {info.key_env} holds the whole key, without quotes or spaces.",
+    )
 
 
 def check_together(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import SecretStr
 
-from claude_proxy.cli_options import (
+from claude_proxy.cli.options import (
     BigModel,
     Json,
     Port,
@@ -18,14 +18,16 @@ from claude_proxy.cli_options import (
     shared_overrides,
 )
 from claude_proxy.errors import CommandError
-from claude_proxy.setting_sources import display, is_secret, layers, origins
 from claude_proxy.settings import config_file_path
+from claude_proxy.settings.sources import display, is_secret, layers, origins
 
 # layer label -> where, in a sentence
 WHERE = {"flag": "a flag", "environment": "the environment", ".env": ".env"}
 
 app = typer.Typer(
-    help="Show the effective settings; write and edit the config file.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Show the effective settings; write and edit the config file.",
+    no_args_is_help=True,
 )
 
 
@@ -42,7 +44,7 @@ def show(
     json_output: Json = False,
 ) -> None:
     """Show the effective settings and where each comes from; keys are masked."""
-    from claude_proxy.console import print_json, print_note, print_settings
+    from claude_proxy.cli.console import print_json, print_note, print_settings
 
     overrides = shared_overrides(provider, big_model, small_model, port)
     settings = settings_from(overrides)
@@ -71,7 +73,7 @@ def _json_value(value: Any) -> Any:
 @app.command()
 def path() -> None:
     """Print where the config file is (it may not exist yet)."""
-    from claude_proxy.console import print_path
+    from claude_proxy.cli.console import print_path
 
     print_path(str(config_file_path()))
 
@@ -82,8 +84,9 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing config file.")] = False,
 ) -> None:
     """Write a commented config file; in a terminal, ask for the provider and its key."""
-    from claude_proxy.config_file import PROVIDER_KEYS, parse_value, template, write_text
-    from claude_proxy.console import ask, ask_secret, print_note
+    from claude_proxy.cli.console import ask, ask_secret, print_note
+    from claude_proxy.providers import PROVIDERS, provider_named
+    from claude_proxy.settings.config_file import parse_value, template, write_text
 
     target = config_file_path()
     if target.exists() and not force:
@@ -95,19 +98,19 @@ def init(
     interactive = stdin_is_terminal()
     chosen: str | None = provider
     if chosen is None and interactive:
-        chosen = ask("Provider", list(PROVIDER_KEYS), "openai")
+        chosen = ask("Provider", [info.name for info in PROVIDERS], "openai")
     values: dict[str, Any] = {}
     if chosen is not None:
         values["preferred_provider"] = parse_value("preferred_provider", chosen)
         if interactive:
-            key_field = PROVIDER_KEYS[values["preferred_provider"]]
+            key_field = provider_named(values["preferred_provider"]).key_field
             key = ask_secret(f"{key_field.upper()}").strip()
             if key:
                 values[key_field] = key
     write_text(target, template(values))
     print_note(f"wrote {target} (readable by you only)")
     if chosen is not None and not any(is_secret(field) for field in values):
-        key_field = PROVIDER_KEYS[values["preferred_provider"]]
+        key_field = provider_named(values["preferred_provider"]).key_field
         print_note(
             f"Next: set {key_field.upper()} in the environment or .env, "
             f"or `claude-proxy config set {key_field}`."
@@ -122,8 +125,8 @@ def set_(
     ] = None,
 ) -> None:
     """Set one setting in the config file."""
-    from claude_proxy.config_file import canonical_field, parse_value, set_value
-    from claude_proxy.console import ask_secret, print_note, print_warning
+    from claude_proxy.cli.console import ask_secret, print_note, print_warning
+    from claude_proxy.settings.config_file import canonical_field, parse_value, set_value
 
     field = canonical_field(key)
     if value is None:
@@ -153,8 +156,8 @@ def unset(
     key: Annotated[str, typer.Argument(help="A setting: big_model, BIG_MODEL, port, ...")],
 ) -> None:
     """Remove one setting from the config file."""
-    from claude_proxy.config_file import canonical_field, unset_value
-    from claude_proxy.console import print_note
+    from claude_proxy.cli.console import print_note
+    from claude_proxy.settings.config_file import canonical_field, unset_value
 
     field = canonical_field(key)
     target = config_file_path()

@@ -20,9 +20,9 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from claude_proxy.doctor import Check
-    from claude_proxy.request_record import RequestRecord
-    from claude_proxy.setting_sources import Origin
+    from claude_proxy.cli.doctor.check import Check
+    from claude_proxy.server.request_log import RequestLog
+    from claude_proxy.settings.sources import Origin
 
 console = Console(stderr=True)
 output = Console(soft_wrap=False)
@@ -41,21 +41,21 @@ class AliasRow:
 
 
 class _Handler(RichHandler):
-    """Rich log lines; records carrying a `request_record` go to `on_request` instead."""
+    """Rich log lines; records carrying a `request_log` go to `on_request` instead."""
 
-    def __init__(self, on_request: Callable[[RequestRecord], None] | None) -> None:
+    def __init__(self, on_request: Callable[[RequestLog], None] | None) -> None:
         super().__init__(console=console, show_path=False, rich_tracebacks=False, markup=False)
         self.on_request = on_request
 
     def emit(self, record: logging.LogRecord) -> None:
-        request_record = getattr(record, "request_record", None)
-        if self.on_request is not None and request_record is not None:
-            self.on_request(request_record)
+        request_log = getattr(record, "request_log", None)
+        if self.on_request is not None and request_log is not None:
+            self.on_request(request_log)
         else:
             super().emit(record)
 
 
-def setup_logging(level: str, on_request: Callable[[RequestRecord], None] | None = None) -> None:
+def setup_logging(level: str, on_request: Callable[[RequestLog], None] | None = None) -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(message)s",
@@ -211,7 +211,7 @@ def print_checks(checks: Sequence[Check]) -> None:
     output.print(f"[red]{summary}[/red]" if failed else summary)
 
 
-def print_request(record: RequestRecord, cost: float | None) -> None:
+def print_request(record: RequestLog, cost: float | None) -> None:
     """`serve --debug-rich`: one line per finished request."""
     stamp = time.strftime("%H:%M:%S", time.localtime(record.finished))
     parts = [f"[dim]{stamp}[/dim]"]

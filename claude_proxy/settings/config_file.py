@@ -18,16 +18,8 @@ import tomlkit
 from pydantic import SecretStr, ValidationError
 
 from claude_proxy.errors import CommandError
-from claude_proxy.setting_sources import field_names
-from claude_proxy.settings import Settings
-
-# provider -> the key field `config init` asks for
-PROVIDER_KEYS: dict[str, str] = {
-    "openai": "openai_api_key",
-    "google": "gemini_api_key",
-    "together": "togetherai_api_key",
-    "anthropic": "anthropic_api_key",
-}
+from claude_proxy.settings.model import Settings
+from claude_proxy.settings.sources import field_names
 
 HEADER = """\
 # claude-proxy configuration (TOML). Keys are the setting names in lower case.

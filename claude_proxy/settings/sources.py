@@ -23,7 +23,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from claude_proxy.settings import Settings
+from claude_proxy.settings.model import Settings, given
 
 DEFAULT = "default"
 
@@ -69,10 +69,9 @@ def is_secret(field: str) -> bool:
 
 def layers(overrides: dict[str, Any], env_file: str | Path | None = ".env") -> list[Layer]:
     """The setting layers, highest precedence first."""
-    flags = {field: value for field, value in overrides.items() if value is not None}
     sources = Settings.settings_customise_sources(
         Settings,
-        init_settings=InitSettingsSource(Settings, init_kwargs=flags),
+        init_settings=InitSettingsSource(Settings, init_kwargs=given(overrides)),
         env_settings=EnvSettingsSource(Settings),
         dotenv_settings=DotEnvSettingsSource(Settings, env_file=env_file),
         file_secret_settings=SecretsSettingsSource(Settings),

@@ -1,0 +1,1 @@
+"""The `claude-proxy` command line: one module per command, `app.py` ties them together."""

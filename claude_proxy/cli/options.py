@@ -1,0 +1,124 @@
+"""The settings flags every command shares, and loading the settings they override.
+
+A flag left out is None, meaning "not given": the environment, `.env` and the config file
+decide (claude_proxy/settings.py). `serve_args` turns the given flags back into a
+`claude-proxy serve` command line, for `--reload` and for the proxy `run` starts.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from claude_proxy.errors import CommandError
+from claude_proxy.settings import Provider as ProviderName
+from claude_proxy.settings import Settings, config_file_path, given, load_settings
+
+
+def option(flags: str, help: str, metavar: str | None = None, **extra: Any) -> Any:
+    """A Typer option; its first flag (`--provider`, or `--x/--no-x` for a switch) is what
+    `serve_args` writes back."""
+    return typer.Option(flags, help=help, metavar=metavar, show_default=False, **extra)
+
+
+Host = Annotated[str | None, option("--host", "Address to bind (default 127.0.0.1).", "ADDRESS")]
+ServePort = Annotated[int | None, option("--port", "Port to bind (default 8082).", "PORT")]
+Port = Annotated[int | None, option("--port", "Port of the proxy (default 8082).", "PORT")]
+Provider = Annotated[
+    ProviderName | None,
+    option(
+        "--provider",
+        "Provider for the Claude aliases.",
+        "|".join(typing.get_args(ProviderName)),
+        case_sensitive=False,
+    ),
+]
+BigModel = Annotated[
+    str | None, option("--big-model", "Model for sonnet and opus requests.", "MODEL")
+]
+SmallModel = Annotated[str | None, option("--small-model", "Model for haiku requests.", "MODEL")]
+LogLevel = Annotated[str | None, option("--log-level", "debug, info, warning or error.", "LEVEL")]
+ProcessNewlines = Annotated[
+    bool | None,
+    option(
+        "--process-newlines/--no-process-newlines",
+        "Together: turn literal backslash-n in answers into newlines (default on).",
+    ),
+]
+PreserveOpenAINewlines = Annotated[
+    bool | None,
+    option(
+        "--preserve-openai-newlines/--no-preserve-openai-newlines",
+        "OpenAI: keep real newlines in answers (default on).",
+    ),
+]
+Json = Annotated[bool, option("--json", "Print JSON, for scripts.")]
+
+SERVE_OPTIONS: dict[str, Any] = {
+    "host": Host,
+    "port": ServePort,
+    "preferred_provider": Provider,
+    "big_model": BigModel,
+    "small_model": SmallModel,
+    "log_level": LogLevel,
+    "process_newlines": ProcessNewlines,
+    "preserve_openai_newlines": PreserveOpenAINewlines,
+}
+"""Settings field -> the `serve` option that sets it; `serve`'s parameters carry these names."""
+
+
+def flag_of(option_type: Any) -> str:
+    """The flag of an option type: `--provider`; a switch's positive flag."""
+    info = typing.get_args(option_type)[1]
+    # Inside `Annotated`, Typer keeps an option's first flag where a default would go.
+    return str(info.default).split("/")[0]
+
+
+def shared_overrides(
+    provider: str | None, big_model: str | None, small_model: str | None, port: int | None = None
+) -> dict[str, Any]:
+    """The flags `config show`, `models`, `doctor` and `run` share, as settings overrides."""
+    return {
+        "preferred_provider": provider,
+        "big_model": big_model,
+        "small_model": small_model,
+        "port": port,
+    }
+
+
+def settings_from(overrides: dict[str, Any]) -> Settings:
+    """The settings with the given flags applied; a bad config becomes a CommandError."""
+    try:
+        return load_settings(overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise CommandError(
+            f"the config file {config_file_path()} is not valid TOML: {exc}",
+            "Fix it, or see it with `claude-proxy config path` and remove it.",
+            exit_code=2,
+        ) from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise CommandError(
+            f"invalid settings: {problems}",
+            "Check the flags, the environment, .env and the config file "
+            "(`claude-proxy config show` says where each value comes from).",
+            exit_code=2,
+        ) from None
+
+
+def serve_args(overrides: dict[str, Any]) -> list[str]:
+    """`serve` flags that reproduce the given overrides."""
+    args: list[str] = []
+    for field, value in given(overrides).items():
+        flag = flag_of(SERVE_OPTIONS[field])
+        if isinstance(value, bool):
+            args.append(flag if value else "--no-" + flag.removeprefix("--"))
+        else:
+            args += [flag, str(value)]
+    return args

@@ -1,0 +1,119 @@
+"""`claude-proxy serve`: the proxy in the foreground, with a banner that says where it listens
+and which model serves each alias; `--reload` restarts it when the source changes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from claude_proxy import __version__
+from claude_proxy.cli.options import (
+    SERVE_OPTIONS,
+    BigModel,
+    Host,
+    LogLevel,
+    PreserveOpenAINewlines,
+    ProcessNewlines,
+    Provider,
+    ServePort,
+    SmallModel,
+    option,
+    serve_args,
+    settings_from,
+)
+from claude_proxy.errors import CommandError
+
+if TYPE_CHECKING:
+    from claude_proxy.settings import Settings
+
+
+def serve(
+    ctx: typer.Context,
+    host: Host = None,
+    port: ServePort = None,
+    preferred_provider: Provider = None,
+    big_model: BigModel = None,
+    small_model: SmallModel = None,
+    log_level: LogLevel = None,
+    process_newlines: ProcessNewlines = None,
+    preserve_openai_newlines: PreserveOpenAINewlines = None,
+    reload: Annotated[
+        bool, option("--reload", "Restart when the package's source changes.")
+    ] = False,
+    debug_rich: Annotated[
+        bool, option("--debug-rich", "One rich line per request: models, tokens, cost, latency.")
+    ] = False,
+) -> None:
+    """Run the proxy in the foreground."""
+    overrides = {field: ctx.params[field] for field in SERVE_OPTIONS}
+    settings = settings_from(overrides)
+    try:
+        from claude_proxy.cli.local_proxy import check_bindable
+
+        check_bindable(settings.host, settings.port)  # before the banner says "listening"
+        if reload:
+            from claude_proxy.cli.reload import serve_with_reload
+
+            serve_with_reload(serve_args(overrides) + (["--debug-rich"] if debug_rich else []))
+            return
+        from claude_proxy.cli.reload import in_reloaded_child, restore_interrupt
+
+        if in_reloaded_child():
+            restore_interrupt()
+        asyncio.run(_serve(settings, debug_rich=debug_rich))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise CommandError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
+            "Is another claude-proxy running there (`claude-proxy doctor` says)? "
+            "Pick another port with --port or PORT.",
+        ) from None
+
+
+async def _serve(settings: Settings, *, debug_rich: bool) -> None:
+    from claude_proxy.cli.console import print_banner, print_request, setup_logging
+    from claude_proxy.cli.local_proxy import base_url, loopback
+    from claude_proxy.cli.models import alias_rows
+    from claude_proxy.server.app import create_app, run_server
+    from claude_proxy.server.request_log import RequestLog
+    from claude_proxy.upstream.litellm_client import LiteLLMUpstream
+
+    upstream = LiteLLMUpstream(settings)
+
+    def report(log: RequestLog) -> None:
+        cost = None
+        if log.usage and log.upstream_model:
+            cost = upstream.cost(log.upstream_model, log.usage)
+        print_request(log, cost)
+
+    setup_logging(settings.log_level, report if debug_rich else None)
+    await upstream.warm_up()
+    rows = alias_rows(settings, upstream)
+    warnings = startup_warnings(settings, {row.provider for row in rows})
+    url = base_url(loopback(settings.host), settings.port)
+    print_banner(url, settings.preferred_provider, rows, warnings, __version__)
+    await run_server(settings, create_app(settings, upstream=upstream))
+
+
+def startup_warnings(settings: Settings, providers: set[str]) -> list[str]:
+    """What the banner warns about: an exposed address, providers without a key."""
+    from claude_proxy.cli.local_proxy import is_loopback
+    from claude_proxy.providers import provider_for
+
+    warnings = []
+    if not is_loopback(settings.host):
+        warnings.append(
+            f"binding {settings.host} exposes this proxy, and the keys behind it, to your network."
+        )
+    for provider in sorted(providers):
+        info = provider_for(provider)
+        if (
+            info is not None
+            and getattr(settings, info.key_field) is None
+            and getattr(settings, info.base_field) is None
+        ):
+            warnings.append(info.missing_key().replace("No key", "no key", 1))
+    return warnings

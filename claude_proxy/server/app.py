@@ -1,0 +1,120 @@
+"""The aiohttp application: routes, start-up and shutdown.
+
+`create_app(settings)` builds everything; nothing is read at import. The upstream defaults to
+LiteLLM, created (and warmed up) when the app starts; tests and the CLI may pass their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from claude_proxy import __version__
+from claude_proxy.model_map import ALIASES, map_model
+from claude_proxy.server.keys import ANTHROPIC, SETTINGS, UPSTREAM
+from claude_proxy.server.messages import handle_count_tokens, handle_messages
+from claude_proxy.server.middleware import error_middleware
+from claude_proxy.server.models import handle_model, handle_models
+from claude_proxy.settings import Settings
+from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
+from claude_proxy.upstream.base import Upstream
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    upstream = request.app[UPSTREAM]
+    choices = {alias: map_model(alias, settings, upstream) for alias in ALIASES}
+    targets = {alias: upstream.target(c.model, c.provider) for alias, c in choices.items()}
+    return web.json_response(
+        {
+            "status": "ok",
+            "service": "claude-proxy",
+            "version": __version__,
+            "provider": settings.preferred_provider,
+            "models": {alias: choice.model for alias, choice in choices.items()},
+            "limits": {
+                alias: {
+                    "max_input_tokens": target.max_input_tokens,
+                    "max_output_tokens": target.max_output_tokens,
+                }
+                for alias, target in targets.items()
+            },
+        }
+    )
+
+
+async def handle_root(request: web.Request) -> web.Response:
+    return web.json_response({"service": "claude-proxy", "version": __version__})
+
+
+def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.Application:
+    """Build the proxy. Without `upstream`, LiteLLM serves, created on start-up."""
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=settings.max_request_bytes
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_upstream_context(upstream))
+    app.router.add_get("/", handle_root)
+    app.router.add_route("HEAD", "/api/hello", handle_root)
+    app.router.add_get("/health", handle_health)
+    app.router.add_post("/v1/messages", handle_messages)
+    app.router.add_post("/v1/messages/count_tokens", handle_count_tokens)
+    app.router.add_get("/v1/models", handle_models)
+    app.router.add_get("/v1/models/{model_id}", handle_model)
+    return app
+
+
+def _upstream_context(
+    upstream: Upstream | None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        if upstream is None:
+            from claude_proxy.upstream.litellm_client import LiteLLMUpstream
+
+            litellm_upstream = LiteLLMUpstream(app[SETTINGS])
+            await litellm_upstream.warm_up()
+            app[UPSTREAM] = litellm_upstream
+        else:
+            app[UPSTREAM] = upstream
+        app[ANTHROPIC] = AnthropicPassthrough(app[SETTINGS])
+        try:
+            yield
+        finally:
+            await app[ANTHROPIC].close()
+            await app[UPSTREAM].aclose()
+
+    return context
+
+
+def new_runner(app: web.Application) -> web.AppRunner:
+    """A runner whose handlers are cancelled when their client goes away."""
+    return web.AppRunner(app, handler_cancellation=True, access_log=None)
+
+
+async def run_server(settings: Settings, app: web.Application | None = None) -> None:
+    """Serve until cancelled."""
+    runner = new_runner(app or create_app(settings))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def serving_on_loopback(app: web.Application) -> AsyncIterator[str]:
+    """Serve `app` on a free loopback port for the block; yields its base URL."""
+    runner = new_runner(app)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,17 @@
+"""Typed keys of what the application and each request hold."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from claude_proxy.server.request_log import RequestLog
+from claude_proxy.settings import Settings
+from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
+from claude_proxy.upstream.base import Upstream
+
+SETTINGS = web.AppKey("settings", Settings)
+UPSTREAM = web.AppKey("upstream", Upstream)
+ANTHROPIC = web.AppKey("anthropic", AnthropicPassthrough)
+
+LOG = web.RequestKey("log", RequestLog)
+"""What the request did so far; the error middleware logs it when the answer is complete."""

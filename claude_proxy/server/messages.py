@@ -1,0 +1,137 @@
+"""`POST /v1/messages` and `POST /v1/messages/count_tokens`.
+
+A request reads top to bottom: map the model once, validate, translate, send, answer. Models
+that map to Anthropic skip the middle: Anthropic judges and answers its own requests
+(`relay_to_anthropic`). See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from claude_proxy import errors
+from claude_proxy.model_map import ModelChoice, map_model
+from claude_proxy.providers import ProviderOptions, quirks_for
+from claude_proxy.server.keys import ANTHROPIC, LOG, SETTINGS, UPSTREAM
+from claude_proxy.server.stream_writer import SSE_HEADERS, write_stream
+from claude_proxy.settings import Settings
+from claude_proxy.translate.request import (
+    requested_model,
+    to_openai_request,
+    validate_count_tokens_request,
+    validate_request,
+)
+from claude_proxy.translate.response import to_anthropic_message
+from claude_proxy.upstream.anthropic_passthrough import Reply
+
+logger = logging.getLogger(__name__)
+
+Relay = Callable[[dict[str, Any], bytes, str, Mapping[str, str]], Awaitable[Reply]]
+
+
+async def handle_messages(request: web.Request) -> web.StreamResponse:
+    body = await read_json(request)
+    choice = choose_model(request, body)
+    if choice.provider == "anthropic":
+        return await relay_to_anthropic(request, body, choice, request.app[ANTHROPIC].messages)
+    validate_request(body)
+    request[LOG].count(body)
+    settings = request.app[SETTINGS]
+    upstream = request.app[UPSTREAM]
+    target = upstream.target(choice.model, choice.provider)
+    quirks = quirks_for(target, provider_options(settings))
+    openai_request = quirks.prepare_request(to_openai_request(body, target), body)
+    stop_sequences = body.get("stop_sequences") or None
+    if body.get("stream"):
+        request[LOG].streamed = True
+        return await write_stream(
+            request,
+            upstream.stream(openai_request),
+            chunk_filter=quirks.filter_stream(body),
+            requested_model=body["model"],
+            stop_sequences=stop_sequences,
+            ping_interval=settings.ping_interval,
+            target=target,
+        )
+    response = quirks.fix_response(await upstream.complete(openai_request), body)
+    message = to_anthropic_message(
+        response, requested_model=body["model"], stop_sequences=stop_sequences, target=target
+    )
+    request[LOG].usage = message["usage"]
+    return web.json_response(message)
+
+
+async def handle_count_tokens(request: web.Request) -> web.StreamResponse:
+    body = await read_json(request)
+    choice = choose_model(request, body)
+    if choice.provider == "anthropic":
+        return await relay_to_anthropic(request, body, choice, request.app[ANTHROPIC].count_tokens)
+    validate_count_tokens_request(body)
+    upstream = request.app[UPSTREAM]
+    target = upstream.target(choice.model, choice.provider)
+    openai_request = to_openai_request({**body, "max_tokens": 1, "stream": False}, target)
+    try:
+        count = await upstream.count_tokens(openai_request)
+    except errors.ProxyError:
+        raise
+    except Exception as exc:
+        logger.warning("token counting failed for %s: %s", choice.model, exc)
+        raise errors.ApiError(f"could not count tokens for {choice.model}: {exc}") from exc
+    return web.json_response({"input_tokens": count})
+
+
+async def read_json(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        raise errors.InvalidRequestError("request body is empty: expected a JSON object")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise errors.InvalidRequestError(f"request body is not valid JSON: {exc}") from exc
+
+
+def choose_model(request: web.Request, body: Any) -> ModelChoice:
+    """Which upstream model serves the request, decided once, before validation, because
+    requests for Anthropic's own models are not ours to validate."""
+    choice = map_model(requested_model(body), request.app[SETTINGS], request.app[UPSTREAM])
+    request[LOG].choice = choice
+    return choice
+
+
+def provider_options(settings: Settings) -> ProviderOptions:
+    return ProviderOptions(
+        process_newlines=settings.process_newlines,
+        preserve_openai_newlines=settings.preserve_openai_newlines,
+    )
+
+
+async def relay_to_anthropic(
+    request: web.Request, body: dict[str, Any], choice: ModelChoice, send: Relay
+) -> web.StreamResponse:
+    """Anthropic's own answer, relayed as it comes (upstream/anthropic_passthrough.py).
+
+    The body is neither validated nor translated: Anthropic judges it, so nothing is lost.
+    """
+    log = request[LOG]
+    log.count(body)
+    reply = await send(body, await request.read(), choice.model, request.headers)
+    if reply.events is None:
+        log.usage = reply.usage
+        return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+    log.streamed = True
+    response = web.StreamResponse(headers={**SSE_HEADERS, "request-id": log.request_id})
+    try:
+        await response.prepare(request)
+        async for data in reply.events:
+            await response.write(data)
+    except ConnectionError:
+        logger.info("client went away mid-stream [%s]; upstream closed", log.request_id)
+    finally:
+        await reply.events.aclose()
+        log.usage = reply.usage
+    return response

@@ -1,0 +1,71 @@
+"""The error middleware: every request gets a request id and a `RequestLog`, every failure
+before the first byte becomes Anthropic's error JSON, and every API request one log line.
+
+Errors after a stream has started are written as SSE `error` events by the stream writer;
+this middleware only sees errors raised before the first byte.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from claude_proxy import errors
+from claude_proxy.server.keys import LOG
+from claude_proxy.server.request_log import RequestLog
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+QUIET_PATHS = ("/health", "/")
+"""Probed by the launcher and health checks; not worth a log line each."""
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_urlsafe(18)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    log = RequestLog(new_request_id(), request.method, request.path)
+    request[LOG] = log
+    error: errors.ProxyError | None = None
+    try:
+        response = await handler(request)
+    except Exception as exc:
+        error = to_proxy_error(exc, request)
+        response = error_response(error, log.request_id)
+    if not response.prepared:
+        response.headers["request-id"] = log.request_id
+    log.finish(response.status, error)
+    if request.path not in QUIET_PATHS and request.method != "HEAD":
+        level = logging.WARNING if error is not None else logging.INFO
+        logger.log(level, log.line(), extra={"request_log": log})
+    return response
+
+
+def to_proxy_error(exc: Exception, request: web.Request) -> errors.ProxyError:
+    """aiohttp's own HTTP errors and unexpected failures, as members of the error tree."""
+    if isinstance(exc, errors.ProxyError):
+        return exc
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return errors.RequestTooLargeError(exc.text or "request body too large")
+    if isinstance(exc, web.HTTPNotFound):
+        return errors.NotFoundError(f"{request.method} {request.path} is not a route of this proxy")
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return errors.InvalidRequestError(f"{request.method} is not allowed on {request.path}")
+    if isinstance(exc, web.HTTPException):
+        return errors.ApiError(exc.text or exc.reason)
+    request_id = request[LOG].request_id
+    logger.exception("unexpected error in %s %s [%s]", request.method, request.path, request_id)
+    return errors.ApiError(f"internal error in claude-proxy (request {request_id}); see its log")
+
+
+def error_response(exc: errors.ProxyError, request_id: str) -> web.Response:
+    response = web.json_response(exc.to_body(request_id), status=exc.status)
+    response.headers.update(exc.headers)
+    return response

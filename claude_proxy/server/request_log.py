@@ -1,0 +1,75 @@
+"""What one API request did, in one object on the request, filled in as the request goes.
+
+The error middleware creates it and, when the answer is complete, writes the one log line per
+request from it; `serve --debug-rich` renders the same object as a rich line with tokens and
+cost (it travels in the log record's `extra`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from claude_proxy import errors
+from claude_proxy.model_map import ModelChoice
+
+
+@dataclass
+class RequestLog:
+    request_id: str
+    method: str
+    path: str
+    started: float = field(default_factory=time.perf_counter)
+    choice: ModelChoice | None = None
+    """Which upstream model served the requested one."""
+    streamed: bool = False
+    messages: int | None = None
+    tools: int | None = None
+    usage: dict[str, int] | None = None
+    """Anthropic usage: input_tokens, output_tokens, cache_read_input_tokens, ..."""
+    status: int = 0
+    seconds: float = 0.0
+    finished: float = 0.0
+    """Unix time the answer was complete."""
+    error: errors.ProxyError | None = None
+
+    def count(self, body: dict[str, Any]) -> None:
+        """Note the size of a request: its messages and tools."""
+        if isinstance(body.get("messages"), list):
+            self.messages = len(body["messages"])
+            self.tools = len(body.get("tools") or [])
+
+    def finish(self, status: int, error: errors.ProxyError | None) -> None:
+        self.status = status
+        self.error = error
+        self.seconds = time.perf_counter() - self.started
+        self.finished = time.time()
+
+    @property
+    def requested_model(self) -> str | None:
+        return self.choice.requested if self.choice is not None else None
+
+    @property
+    def upstream_model(self) -> str | None:
+        return self.choice.model if self.choice is not None else None
+
+    @property
+    def error_type(self) -> str | None:
+        return self.error.error_type if self.error is not None else None
+
+    @property
+    def error_message(self) -> str | None:
+        return self.error.message if self.error is not None else None
+
+    def line(self) -> str:
+        """The plain log line: route, status, latency, request id, and the error if any."""
+        parts = [self.method, self.path]
+        if self.choice is not None:
+            parts.append(f"{self.choice.requested} -> {self.choice.model}")
+        if self.streamed:
+            parts.append("stream")
+        parts += [str(self.status), f"{self.seconds * 1000:.0f}ms", f"[{self.request_id}]"]
+        if self.error is not None:
+            parts.append(f"{self.error.error_type}: {self.error.message}")
+        return " ".join(parts)
