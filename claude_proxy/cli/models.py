@@ -41,7 +41,11 @@ def models(
     ] = None,
     json_output: Json = False,
 ) -> None:
-    """The alias table (haiku / sonnet / opus -> model) and the provider's known models."""
+    """Which model serves each alias, and the provider's models.
+
+    The alias table (haiku / sonnet / opus -> model), then the models LiteLLM's registry
+    knows for the provider.
+    """
     if ctx.invoked_subcommand is not None:
         return
     from claude_proxy.cli.console import print_aliases, print_json, print_models

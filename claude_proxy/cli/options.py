@@ -1,7 +1,7 @@
 """The settings flags every command shares, and loading the settings they override.
 
 A flag left out is None, meaning "not given": the environment, `.env` and the config file
-decide (claude_proxy/settings.py). `serve_args` turns the given flags back into a
+decide (claude_proxy/settings/model.py). `serve_args` turns the given flags back into a
 `claude-proxy serve` command line, for `--reload` and for the proxy `run` starts.
 """
 

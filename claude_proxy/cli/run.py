@@ -268,6 +268,9 @@ def run(
     small_model: SmallModel = None,
     port: Port = None,
 ) -> None:
-    """Run Claude Code (or any Anthropic client) through the proxy, starting one if needed."""
+    """Run Claude Code (or any Anthropic client) through the proxy.
+
+    Reuses the proxy answering on the port, or starts one for the session.
+    """
     overrides = shared_overrides(provider, big_model, small_model, port)
     raise typer.Exit(launch(command or [], settings_from(overrides), overrides))

@@ -2,7 +2,7 @@
 
 Precedence, highest first: CLI flags (passed to `load_settings` as overrides) > environment >
 `.env` in the working directory > the TOML config file (`$CLAUDE_PROXY_CONFIG`, else
-`<user config dir>/claude-proxy/config.toml`) > defaults. `tests/test_settings.py` holds each
+`<user config dir>/claude-proxy/config.toml`) > defaults. `tests/settings/test_model.py` holds each
 step of that order, and `tests/test_docs.py` fails when a field is missing from
 docs/configuration.md.
 

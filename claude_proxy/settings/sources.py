@@ -3,7 +3,7 @@ or the default.
 
 Each layer is loaded on its own with the very pydantic-settings sources `Settings` uses, in the
 order `Settings.settings_customise_sources` gives them, so precedence stays declared once (in
-settings.py); the first layer holding a field is where its value came from.
+model.py); the first layer holding a field is where its value came from.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ status and JSON, or its SSE bytes as they arrive. The proxy's ANTHROPIC_API_KEY 
 never the client's credentials. ANTHROPIC_BASE_URL is never read: it is how Claude Code finds
 this proxy, so following it would make the proxy call itself.
 
-Nothing here writes to the client: `messages.py` turns a `Reply` into the HTTP response, so
+Nothing here writes to the client: `server/messages.py` turns a `Reply` into the HTTP response, so
 aiohttp.web stays on the server side.
 """
 

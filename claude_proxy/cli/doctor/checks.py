@@ -1,6 +1,6 @@
 """`claude-proxy doctor`: checks of the setup, each with a pass / warn / fail mark and a fix.
 
-The checks read the same layers the settings are built from (setting_sources.py), so a key
+The checks read the same layers the settings are built from (settings/sources.py), so a key
 found under a near-miss name, or two Together variables that disagree, can be named exactly.
 """
 

@@ -28,7 +28,10 @@ def doctor(
     ] = False,
     json_output: Json = False,
 ) -> None:
-    """Check the setup: config, keys, models, port and Claude Code; each problem with a fix."""
+    """Check the setup; each problem comes with its fix.
+
+    Checks the config file, keys, models, the port and Claude Code.
+    """
     from claude_proxy.cli.console import print_checks, print_json
     from claude_proxy.cli.doctor.checks import run_checks
 
