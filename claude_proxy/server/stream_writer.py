@@ -42,6 +42,44 @@ class _ClientGone(Exception):
     pass
 
 
+class _SseWriter:
+    """The response of one stream, opened on the first write, written by the chunk loop and
+    the heartbeat; a lock keeps their events whole and in order (uncontended, it costs no
+    task switch)."""
+
+    def __init__(self, request: web.Request, translator: StreamTranslator) -> None:
+        self.request = request
+        self.translator = translator
+        self.response: web.StreamResponse | None = None
+        self.last_write = asyncio.get_running_loop().time()
+        self._lock = asyncio.Lock()
+
+    async def send(self, events: list[Event]) -> None:
+        async with self._lock:
+            if self.response is None:
+                headers = {**SSE_HEADERS, "request-id": self.request[LOG].request_id}
+                self.response = web.StreamResponse(headers=headers)
+                await self.response.prepare(self.request)
+                events = self.translator.start() + events
+            self.last_write = asyncio.get_running_loop().time()
+            if events:
+                try:
+                    await self.response.write(encode_events(events))
+                except ConnectionError as exc:
+                    raise _ClientGone from exc
+
+    async def heartbeat(self, interval: float) -> None:
+        """Ping after `interval` seconds without a write; the first one opens the stream."""
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(_ClientGone):
+            while True:
+                wait = self.last_write + interval - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                await self.send([PING] if self.response is not None else [])
+
+
 async def write_stream(
     request: web.Request,
     chunks: AsyncIterator[dict[str, Any]],
@@ -57,57 +95,38 @@ async def write_stream(
     )
     request_id = request[LOG].request_id
     source = chunks if chunk_filter is None else filtered(chunks, chunk_filter)
-    response: web.StreamResponse | None = None
-    pending: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(anext(source))
-
-    async def send(events: list[Event]) -> web.StreamResponse:
-        nonlocal response
-        if response is None:
-            response = web.StreamResponse(headers={**SSE_HEADERS, "request-id": request_id})
-            await response.prepare(request)
-            events = translator.start() + events
-        if events:
-            try:
-                await response.write(encode_events(events))
-            except ConnectionError as exc:
-                raise _ClientGone from exc
-        return response
-
+    writer = _SseWriter(request, translator)
+    heartbeat = asyncio.create_task(writer.heartbeat(ping_interval))
     try:
-        while True:
-            done, _ = await asyncio.wait({pending}, timeout=ping_interval)
-            if not done:
-                await send([PING] if response is not None else [])
-                continue
-            try:
-                chunk = pending.result()
-            except StopAsyncIteration:
-                return await send(record_usage(request, translator.finish()))
-            except errors.ProxyError as exc:
-                if response is None:
-                    raise
-                logger.warning("upstream failed mid-stream: %s", exc.message)
-                return await send(translator.abort(exc.error_type, exc.message))
-            except Exception as exc:
-                if response is None:
-                    raise
-                logger.exception("unexpected error mid-stream [%s]", request_id)
-                return await send(
-                    translator.abort("api_error", f"internal error in claude-proxy: {exc}")
-                )
-            await send(translator.feed(chunk))
-            pending = asyncio.ensure_future(anext(source))
+        try:
+            async for chunk in source:
+                await writer.send(translator.feed(chunk))
+        except (_ClientGone, asyncio.CancelledError):
+            raise
+        except errors.ProxyError as exc:
+            if writer.response is None:
+                raise
+            logger.warning("upstream failed mid-stream: %s", exc.message)
+            await writer.send(translator.abort(exc.error_type, exc.message))
+        except Exception as exc:
+            if writer.response is None:
+                raise
+            logger.exception("unexpected error mid-stream [%s]", request_id)
+            await writer.send(
+                translator.abort("api_error", f"internal error in claude-proxy: {exc}")
+            )
+        else:
+            await writer.send(record_usage(request, translator.finish()))
     except _ClientGone:
         logger.info("client went away mid-stream [%s]; upstream request cancelled", request_id)
-        assert response is not None
-        return response
     finally:
-        if not pending.done():
-            pending.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await pending
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
         await close_stream(source)  # the provider's filter, when there is one
         await close_stream(chunks)  # the upstream request
+    assert writer.response is not None  # every path above has written
+    return writer.response
 
 
 def record_usage(request: web.Request, events: list[Event]) -> list[Event]:
