@@ -12,6 +12,7 @@
     │   ├── RequestTooLargeError       413 request_too_large
     │   ├── RateLimitError             429 rate_limit_error
     │   ├── ApiError                   500 api_error
+    │   │   └── IncompleteAnswerError  502: no message, or a stream the upstream never finished
     │   ├── UpstreamTimeoutError       504 timeout_error
     │   └── OverloadedError            529 overloaded_error
     └── CommandError                   a `claude-proxy` command cannot go on: exit status
@@ -116,6 +117,14 @@ class RateLimitError(ProxyError):
 class ApiError(ProxyError):
     status = 500
     error_type = "api_error"
+
+
+class IncompleteAnswerError(ApiError):
+    """The upstream's answer is not a whole answer: a 200 without a message, or a stream that
+    ended without the upstream saying why it stopped. Passing it on as `end_turn` would make a
+    cut-off answer look complete."""
+
+    status = 502
 
 
 class UpstreamTimeoutError(ProxyError):

@@ -1,8 +1,9 @@
 """Writes an upstream chunk stream to the client as Anthropic SSE.
 
-The HTTP status is decided by the first upstream chunk: an upstream that fails before it
-(401, 429, 503, ...) becomes an HTTP error the client can retry on, not an `error` event
-behind a 200. A first chunk that takes longer than the ping interval (a reasoning model
+The HTTP status is decided by the first upstream chunk that makes an event: an upstream that
+fails before it (401, 429, 503, ...) becomes an HTTP error the client can retry on, not an
+`error` event behind a 200. A stream is complete only when the upstream says why it stopped
+(a finish_reason); one that just ends is an error, never `end_turn`. A first chunk that takes longer than the ping interval (a reasoning model
 thinking) starts the stream anyway, with pings while the upstream is silent, so the client's
 idle watchdog stays calm. After the 200, a failure ends the stream with an SSE `error` event.
 A client that goes away cancels this handler (aiohttp's handler cancellation), and the
@@ -100,7 +101,12 @@ async def write_stream(
     try:
         try:
             async for chunk in source:
-                await writer.send(translator.feed(chunk))
+                if events := translator.feed(chunk):
+                    await writer.send(events)
+            if not translator.upstream_finished:
+                raise errors.IncompleteAnswerError(
+                    "the upstream's stream ended without a finish_reason: the answer may be cut off"
+                )
         except (_ClientGone, asyncio.CancelledError):
             raise
         except errors.ProxyError as exc:

@@ -5,9 +5,11 @@ The stop-reason helpers here are shared with `stream.py`, so both paths report t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
+from claude_proxy.errors import IncompleteAnswerError
 from claude_proxy.translate.ids import new_message_id, new_tool_use_id
 from claude_proxy.translate.target import Target
 from claude_proxy.translate.thinking import thinking_blocks
@@ -36,7 +38,13 @@ def to_anthropic_message(
     """The Anthropic message for an OpenAI response; `target` (the model that answered) goes
     into the signatures of thinking blocks, so they can be replayed to it."""
     choice = first_choice(response.get("choices"))
-    message = choice.get("message") or {}
+    if not choice:
+        raise IncompleteAnswerError("the upstream answered without a message (no choices)")
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        raise IncompleteAnswerError(
+            f"the upstream answered without a message (message: {json.dumps(message)[:40]})"
+        )
     text = text_of(message.get("content"))
     tool_uses = [
         to_tool_use_block(call)

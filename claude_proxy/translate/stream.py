@@ -129,6 +129,12 @@ class StreamTranslator:
     def started(self) -> bool:
         return self._started
 
+    @property
+    def upstream_finished(self) -> bool:
+        """Whether the upstream said why it stopped (a finish_reason): only then is the
+        answer known to be whole."""
+        return self._finish_reason is not None
+
     def start(self) -> list[Event]:
         """`message_start` and one `ping`; nothing if the stream already started."""
         if self._started:

@@ -23,7 +23,10 @@ _CONTEXT_PHRASES = (
 
 def clean_message(message: str) -> str:
     """Strip LiteLLM's `litellm.BadRequestError: OpenAIException - ` prefixes and JSON wrappers."""
-    text = message.strip()
+    # LiteLLM puts a traceback and its call arguments into some messages: install paths and
+    # request contents that are nobody's business on the client side.
+    text = message.split("Traceback (most recent call last)")[0].split("received_args=")[0]
+    text = text.strip()
     while (stripped := _PREFIXES.sub("", text, count=1)) != text:
         text = stripped
     if text.startswith(("b'{", 'b"{')):  # Gemini stream errors: the body as a bytes repr

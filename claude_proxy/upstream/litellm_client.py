@@ -5,10 +5,11 @@ neither the import nor a first call reaches the internet: the cost map is read f
 bundled in the wheel and tokenizers are never downloaded. Its exceptions become members of
 `claude_proxy.errors` here, at the boundary, by the rules of `litellm_errors.py`.
 
-LiteLLM 1.106.2 is pinned, and three of its private APIs are used; each is marked
+LiteLLM 1.106.2 is pinned, and four of its private APIs are used; each is marked
 "private API" below, so a move of the pin knows what to recheck: the `_skip_mcp_handler`
 call argument, the stream wrapper's `completion_stream` (to close the HTTP response under
-it), and `in_memory_llm_clients_cache` (flushed at shutdown).
+it) and its finish-reason flags (to tell the `stop` it invents from the upstream's), and
+`in_memory_llm_clients_cache` (flushed at shutdown).
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ class LiteLLMUpstream:
             raise self.translate_error(exc, request) from exc
         try:
             async for chunk in wrapper:
-                yield chunk.model_dump()
+                yield without_invented_finish(chunk.model_dump(), wrapper)
         except Exception as exc:
             raise self.translate_error(exc, request) from exc
         finally:
@@ -282,6 +283,20 @@ class LiteLLMUpstream:
         if isinstance(maximum, int) and counted:
             return errors.ContextWindowExceededError(max(int(counted), maximum + 1), maximum)
         return errors.InvalidRequestError(f"prompt is too long: {message}")
+
+
+def without_invented_finish(chunk: dict[str, Any], wrapper: Any) -> dict[str, Any]:
+    """The chunk without the finish_reason LiteLLM invents (`stop`) for a stream that ended
+    without one, so the stream writer can tell a cut-off answer from a whole one."""
+    invented = (
+        wrapper.sent_last_chunk  # private API, as the two below
+        and wrapper.received_finish_reason is None
+        and getattr(wrapper, "intermittent_finish_reason", None) is None
+    )
+    if not invented:
+        return chunk
+    choices = [{**choice, "finish_reason": None} for choice in chunk.get("choices") or []]
+    return {**chunk, "choices": choices}
 
 
 async def _close_stream(wrapper: Any) -> None:

@@ -3,6 +3,7 @@ from typing import Any
 
 import pytest
 
+from claude_proxy.errors import IncompleteAnswerError
 from claude_proxy.translate.ids import new_message_id, new_tool_use_id
 from claude_proxy.translate.response import to_anthropic_message
 from claude_proxy.translate.target import Target
@@ -380,13 +381,10 @@ def test_litellm_dump_with_reasoning_and_extra_fields() -> None:
         ),
     ],
 )
-def test_degenerate_responses(upstream: dict) -> None:
-    message = to_anthropic_message(upstream, requested_model="m")
-    assert (message["content"], message["stop_reason"], message["usage"]) == (
-        [],
-        "end_turn",
-        ZERO_USAGE,
-    )
+def test_an_answer_without_a_message_is_an_error_not_an_empty_end_turn(upstream: dict) -> None:
+    with pytest.raises(IncompleteAnswerError, match="without a message") as raised:
+        to_anthropic_message(upstream, requested_model="m")
+    assert raised.value.status == 502
 
 
 @pytest.mark.parametrize(
