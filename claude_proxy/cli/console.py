@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.highlighter import NullHighlighter
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
+
+from claude_proxy.server.request_log import shorten
 
 if TYPE_CHECKING:
     from claude_proxy.cli.doctor.check import Check
@@ -44,7 +47,15 @@ class _Handler(RichHandler):
     """Rich log lines; records carrying a `request_log` go to `on_request` instead."""
 
     def __init__(self, on_request: Callable[[RequestLog], None] | None) -> None:
-        super().__init__(console=console, show_path=False, rich_tracebacks=False, markup=False)
+        # No highlighter: its regular expressions take time that grows with the square of a
+        # line's length, and log lines carry client text (a 30 KB model name froze the loop).
+        super().__init__(
+            console=console,
+            show_path=False,
+            rich_tracebacks=False,
+            markup=False,
+            highlighter=NullHighlighter(),
+        )
         self.on_request = on_request
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -217,7 +228,8 @@ def print_request(record: RequestLog, cost: float | None) -> None:
     parts = [f"[dim]{stamp}[/dim]"]
     if record.requested_model:
         parts.append(
-            f"{escape(record.requested_model)} → [cyan]{escape(record.upstream_model or '?')}[/cyan]"
+            f"{escape(shorten(record.requested_model))} → "
+            f"[cyan]{escape(shorten(record.upstream_model or '?'))}[/cyan]"
         )
     else:
         parts.append(f"{record.method} {escape(record.path)}")
@@ -238,7 +250,8 @@ def print_request(record: RequestLog, cost: float | None) -> None:
     if cost is not None:
         parts.append(f"${cost:.4f}" if cost >= 0.01 else f"${cost:.6f}")
     if record.error_type is not None:
-        parts.append(f"[red]{record.error_type}: {escape(record.error_message or '')}[/red]")
+        message = shorten(record.error_message or "", 500)
+        parts.append(f"[red]{record.error_type}: {escape(message)}[/red]")
     console.print("  ".join(parts), soft_wrap=True, highlight=False)
 
 

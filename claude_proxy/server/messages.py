@@ -7,6 +7,7 @@ that map to Anthropic skip the middle: Anthropic judges and answers its own requ
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,7 +19,7 @@ from claude_proxy import errors
 from claude_proxy.model_map import ModelChoice, map_model
 from claude_proxy.providers import ProviderOptions, quirks_for
 from claude_proxy.server.keys import ANTHROPIC, LOG, SETTINGS, UPSTREAM
-from claude_proxy.server.stream_writer import SSE_HEADERS, write_stream
+from claude_proxy.server.stream_writer import SSE_HEADERS, Deadlines, write_stream
 from claude_proxy.settings import Settings
 from claude_proxy.translate.request import (
     requested_model,
@@ -56,9 +57,15 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
             requested_model=body["model"],
             stop_sequences=stop_sequences,
             ping_interval=settings.ping_interval,
+            deadlines=Deadlines.of(settings),
             target=target,
         )
-    response = quirks.fix_response(await upstream.complete(openai_request), body)
+    try:
+        async with asyncio.timeout(settings.request_timeout):
+            answer = await upstream.complete(openai_request)
+    except TimeoutError:
+        raise Deadlines.of(settings).error(began=False, ran_out=True) from None
+    response = quirks.fix_response(answer, body)
     message = to_anthropic_message(
         response, requested_model=body["model"], stop_sequences=stop_sequences, target=target
     )

@@ -63,13 +63,19 @@ class RequestLog:
         return self.error.message if self.error is not None else None
 
     def line(self) -> str:
-        """The plain log line: route, status, latency, request id, and the error if any."""
-        parts = [self.method, self.path]
+        """The plain log line: route, status, latency, request id, and the error if any.
+        Client text in it is cut short: a log line must stay a line."""
+        parts = [self.method, shorten(self.path)]
         if self.choice is not None:
-            parts.append(f"{self.choice.requested} -> {self.choice.model}")
+            parts.append(f"{shorten(self.choice.requested)} -> {shorten(self.choice.model)}")
         if self.streamed:
             parts.append("stream")
         parts += [str(self.status), f"{self.seconds * 1000:.0f}ms", f"[{self.request_id}]"]
         if self.error is not None:
-            parts.append(f"{self.error.error_type}: {self.error.message}")
+            parts.append(f"{self.error.error_type}: {shorten(self.error.message, 500)}")
         return " ".join(parts)
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """`text`, or its start and how much was left out."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more)"

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +24,7 @@ from aiohttp import web
 from claude_proxy import errors
 from claude_proxy.providers import ChunkFilter
 from claude_proxy.server.keys import LOG
+from claude_proxy.settings import Settings
 from claude_proxy.translate.events import Event
 from claude_proxy.translate.sse import encode_events
 from claude_proxy.translate.stream import StreamTranslator
@@ -41,6 +43,28 @@ SSE_HEADERS = {
 
 class _ClientGone(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long a stream may take: in all, to its first chunk, and between chunks."""
+
+    total: float
+    first_byte: float
+    idle: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Deadlines:
+        return cls(settings.request_timeout, settings.first_byte_timeout, settings.idle_timeout)
+
+    def error(self, began: bool, ran_out: bool) -> errors.UpstreamTimeoutError:
+        if ran_out:
+            why = f"the request took longer than {self.total:g} s (REQUEST_TIMEOUT)"
+        elif began:
+            why = f"the upstream sent nothing for {self.idle:g} s (IDLE_TIMEOUT)"
+        else:
+            why = f"the upstream sent no first chunk within {self.first_byte:g} s (FIRST_BYTE_TIMEOUT)"
+        return errors.UpstreamTimeoutError(f"upstream timed out: {why}")
 
 
 class _SseWriter:
@@ -89,6 +113,7 @@ async def write_stream(
     requested_model: str,
     stop_sequences: list[str] | None,
     ping_interval: float,
+    deadlines: Deadlines,
     target: Target | None = None,
 ) -> web.StreamResponse:
     translator = StreamTranslator(
@@ -98,11 +123,22 @@ async def write_stream(
     source = chunks if chunk_filter is None else filtered(chunks, chunk_filter)
     writer = _SseWriter(request, translator)
     heartbeat = asyncio.create_task(writer.heartbeat(ping_interval))
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + deadlines.total
+    began = False
     try:
         try:
-            async for chunk in source:
-                if events := translator.feed(chunk):
-                    await writer.send(events)
+            try:
+                async with asyncio.timeout_at(
+                    min(ends, loop.time() + deadlines.first_byte)
+                ) as limit:
+                    async for chunk in source:
+                        began = True
+                        limit.reschedule(min(ends, loop.time() + deadlines.idle))
+                        if events := translator.feed(chunk):
+                            await writer.send(events)
+            except TimeoutError:
+                raise deadlines.error(began, loop.time() >= ends) from None
             if not translator.upstream_finished:
                 raise errors.IncompleteAnswerError(
                     "the upstream's stream ended without a finish_reason: the answer may be cut off"

@@ -118,7 +118,19 @@ class Settings(BaseSettings):
     )
 
     request_timeout: float = Field(
-        600.0, gt=0, description="Seconds an upstream request may take before 504 timeout_error."
+        600.0,
+        gt=0,
+        description="Seconds one request may take in all, a whole stream included, before 504 timeout_error (or an SSE error once streaming).",
+    )
+    first_byte_timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds a stream may wait for the upstream's first chunk (a reasoning model thinking); pings keep the client waiting meanwhile.",
+    )
+    idle_timeout: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds a stream may go without an upstream chunk once it has begun.",
     )
     ping_interval: float = Field(
         10.0,
