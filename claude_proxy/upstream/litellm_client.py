@@ -70,6 +70,10 @@ def import_litellm() -> ModuleType:
     litellm.turn_off_message_logging = True
     for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # At DEBUG the OpenAI SDK logs every request's options, prompts included, and the HTTP
+    # libraries under it their headers; prompts and keys never belong in our log.
+    for name in ("openai", "httpx", "httpcore", "aiohttp.client"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     module: ModuleType = litellm
     return module
 
