@@ -41,6 +41,7 @@ BigModel = Annotated[
     str | None, option("--big-model", "Model for sonnet and opus requests.", "MODEL")
 ]
 SmallModel = Annotated[str | None, option("--small-model", "Model for haiku requests.", "MODEL")]
+Workers = Annotated[int | None, option("--workers", "Processes serving the port (default 1).", "N")]
 LogLevel = Annotated[str | None, option("--log-level", "debug, info, warning or error.", "LEVEL")]
 ProcessNewlines = Annotated[
     bool | None,
@@ -61,6 +62,7 @@ Json = Annotated[bool, option("--json", "Print JSON, for scripts.")]
 SERVE_OPTIONS: dict[str, Any] = {
     "host": Host,
     "port": ServePort,
+    "workers": Workers,
     "preferred_provider": Provider,
     "big_model": BigModel,
     "small_model": SmallModel,

@@ -19,6 +19,7 @@ from claude_proxy.cli.options import (
     Provider,
     ServePort,
     SmallModel,
+    Workers,
     option,
     serve_args,
     settings_from,
@@ -33,6 +34,7 @@ def serve(
     ctx: typer.Context,
     host: Host = None,
     port: ServePort = None,
+    workers: Workers = None,
     preferred_provider: Provider = None,
     big_model: BigModel = None,
     small_model: SmallModel = None,
@@ -63,6 +65,10 @@ def serve(
         if in_reloaded_child():
             restore_interrupt()
         asyncio.run(_serve(settings, debug_rich=debug_rich))
+        if settings.workers > 1:
+            from claude_proxy.server.workers import serve_workers
+
+            serve_workers(settings, settings.workers)
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -95,6 +101,8 @@ async def _serve(settings: Settings, *, debug_rich: bool) -> None:
     warnings = startup_warnings(settings, {row.provider for row in rows})
     url = base_url(loopback(settings.host), settings.port)
     print_banner(url, settings.preferred_provider, rows, warnings, __version__)
+    if settings.workers > 1:
+        return  # the workers serve; `serve` runs them once this returns
     await run_server(settings, create_app(settings, upstream=upstream))
 
 

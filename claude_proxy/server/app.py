@@ -7,6 +7,8 @@ LiteLLM, created (and warmed up) when the app starts; tests and the CLI may pass
 from __future__ import annotations
 
 import asyncio
+import logging
+import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -14,13 +16,18 @@ from aiohttp import web
 
 from claude_proxy import __version__
 from claude_proxy.model_map import ALIASES, map_model
-from claude_proxy.server.keys import ANTHROPIC, SETTINGS, UPSTREAM
+from claude_proxy.server.keys import ANTHROPIC, SETTINGS, STREAMS, UPSTREAM
 from claude_proxy.server.messages import handle_count_tokens, handle_messages
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.server.models import handle_model, handle_models
+from claude_proxy.server.stream_writer import RunningStreams
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
 from claude_proxy.upstream.base import Upstream
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_MARGIN = 5.0
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -56,7 +63,9 @@ def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.A
         middlewares=[error_middleware], client_max_size=settings.max_request_bytes
     )
     app[SETTINGS] = settings
+    app[STREAMS] = RunningStreams()
     app.cleanup_ctx.append(_upstream_context(upstream))
+    app.on_shutdown.append(_drain_streams)
     app.router.add_get("/", handle_root)
     app.router.add_route("HEAD", "/api/hello", handle_root)
     app.router.add_get("/health", handle_health)
@@ -89,20 +98,45 @@ def _upstream_context(
     return context
 
 
+async def _drain_streams(app: web.Application) -> None:
+    """On shutdown (the listening socket already closed): running streams get SHUTDOWN_GRACE
+    seconds to finish, then end with an error the client retries, so none is cut silently."""
+    streams = app[STREAMS]
+    if streams:
+        logger.info("waiting for %d running stream(s) to finish", len(streams))
+    ended = await streams.drain(app[SETTINGS].shutdown_grace)
+    if ended:
+        logger.warning("ended %d stream(s) still running after SHUTDOWN_GRACE", ended)
+
+
 def new_runner(app: web.Application) -> web.AppRunner:
     """A runner whose handlers are cancelled when their client goes away."""
-    return web.AppRunner(app, handler_cancellation=True, access_log=None)
+    return web.AppRunner(
+        app,
+        handler_cancellation=True,
+        access_log=None,
+        # After the drain, handlers still running are cancelled this much later.
+        shutdown_timeout=SHUTDOWN_MARGIN,
+    )
 
 
 async def run_server(settings: Settings, app: web.Application | None = None) -> None:
-    """Serve until cancelled."""
+    """Serve until SIGTERM or SIGINT (or cancelled); then stop gracefully: the port closes,
+    running streams get SHUTDOWN_GRACE seconds (`_drain_streams`)."""
     runner = new_runner(app or create_app(settings))
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        logger.info("stopping: the port is closed to new connections")
     finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
         await runner.cleanup()
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from claude_proxy.server.request_log import RequestLog
+
+if TYPE_CHECKING:
+    from claude_proxy.server.stream_writer import RunningStreams
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
 from claude_proxy.upstream.base import Upstream
@@ -12,6 +17,8 @@ from claude_proxy.upstream.base import Upstream
 SETTINGS = web.AppKey("settings", Settings)
 UPSTREAM = web.AppKey("upstream", Upstream)
 ANTHROPIC = web.AppKey("anthropic", AnthropicPassthrough)
+STREAMS: web.AppKey[RunningStreams] = web.AppKey("streams")
+"""The streams being written; a shutdown drains them."""
 
 LOG = web.RequestKey("log", RequestLog)
 """What the request did so far; the error middleware logs it when the answer is complete."""

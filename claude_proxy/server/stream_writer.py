@@ -23,7 +23,7 @@ from aiohttp import web
 
 from claude_proxy import errors
 from claude_proxy.providers import ChunkFilter
-from claude_proxy.server.keys import LOG
+from claude_proxy.server.keys import LOG, STREAMS
 from claude_proxy.settings import Settings
 from claude_proxy.translate.events import Event
 from claude_proxy.translate.sse import encode_events
@@ -75,6 +75,9 @@ class _SseWriter:
     def __init__(self, request: web.Request, translator: StreamTranslator) -> None:
         self.request = request
         self.translator = translator
+        self.task = asyncio.current_task()
+        self.stopping: errors.ProxyError | None = None
+        """Why the proxy ends this stream early (it is shutting down)."""
         self.response: web.StreamResponse | None = None
         self.last_write = asyncio.get_running_loop().time()
         self._lock = asyncio.Lock()
@@ -92,6 +95,13 @@ class _SseWriter:
                     await self.response.write(encode_events(events))
                 except ConnectionError as exc:
                     raise _ClientGone from exc
+
+    def stop(self, reason: errors.ProxyError) -> None:
+        """End the stream now with `reason`: an SSE error event, or the error itself when
+        nothing was sent yet."""
+        self.stopping = reason
+        if self.task is not None:
+            self.task.cancel()
 
     async def heartbeat(self, interval: float) -> None:
         """Ping after `interval` seconds without a write; the first one opens the stream."""
@@ -122,6 +132,8 @@ async def write_stream(
     request_id = request[LOG].request_id
     source = chunks if chunk_filter is None else filtered(chunks, chunk_filter)
     writer = _SseWriter(request, translator)
+    running = request.app[STREAMS]
+    running.add(writer)
     heartbeat = asyncio.create_task(writer.heartbeat(ping_interval))
     loop = asyncio.get_running_loop()
     ends = loop.time() + deadlines.total
@@ -143,8 +155,15 @@ async def write_stream(
                 raise errors.IncompleteAnswerError(
                     "the upstream's stream ended without a finish_reason: the answer may be cut off"
                 )
-        except (_ClientGone, asyncio.CancelledError):
+        except _ClientGone:
             raise
+        except asyncio.CancelledError:
+            if writer.stopping is None:  # the client went away: aiohttp cancelled us
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            if writer.response is None:
+                raise writer.stopping from None
+            await writer.send(translator.abort(writer.stopping.error_type, writer.stopping.message))
         except errors.ProxyError as exc:
             if writer.response is None:
                 raise
@@ -162,6 +181,7 @@ async def write_stream(
     except _ClientGone:
         logger.info("client went away mid-stream [%s]; upstream request cancelled", request_id)
     finally:
+        running.discard(writer)
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await heartbeat
@@ -169,6 +189,41 @@ async def write_stream(
         await close_stream(chunks)  # the upstream request
     assert writer.response is not None  # every path above has written
     return writer.response
+
+
+class RunningStreams:
+    """The streams being written, so that a shutdown can let them finish, then end the rest."""
+
+    def __init__(self) -> None:
+        self._writers: set[_SseWriter] = set()
+        self._none = asyncio.Event()
+        self._none.set()
+
+    def add(self, writer: _SseWriter) -> None:
+        self._writers.add(writer)
+        self._none.clear()
+
+    def discard(self, writer: _SseWriter) -> None:
+        self._writers.discard(writer)
+        if not self._writers:
+            self._none.set()
+
+    def __len__(self) -> int:
+        return len(self._writers)
+
+    async def drain(self, grace: float) -> int:
+        """Wait up to `grace` seconds for the streams to end, then end the rest with an
+        overloaded error, which clients retry (elsewhere, behind a load balancer). Returns how
+        many had to be ended."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._none.wait(), grace)
+        left = list(self._writers)
+        reason = errors.OverloadedError(
+            "claude-proxy is shutting down; retry the request", headers={"x-should-retry": "true"}
+        )
+        for writer in left:
+            writer.stop(reason)
+        return len(left)
 
 
 def record_usage(request: web.Request, events: list[Event]) -> list[Event]:

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         description="Address to bind. Loopback by default; 0.0.0.0 exposes the proxy and its keys to the network.",
     )
     port: int = Field(8082, ge=0, le=65535, description="Port to bind.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Processes serving the port (gunicorn manages them); one per core is plenty.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level: debug, info, warning or error."
     )
@@ -136,6 +142,11 @@ class Settings(BaseSettings):
         10.0,
         gt=0,
         description="Seconds of upstream silence after which a stream gets a ping event.",
+    )
+    shutdown_grace: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds running streams get to finish after SIGTERM; the rest then end with an overloaded_error the client retries.",
     )
     max_request_bytes: int = Field(
         32 * 1024 * 1024,
