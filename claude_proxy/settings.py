@@ -143,6 +143,21 @@ class Settings(BaseSettings):
         [],
         description="Browser origins allowed to call the proxy, comma-separated (https://app.example,http://localhost:3000); requests with any other Origin get 403.",
     )
+    max_connections: int = Field(
+        1000,
+        gt=0,
+        description="Most client connections held at once (fewer when the open-file limit is low); more are answered 529 overloaded_error and closed.",
+    )
+    client_header_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a client connection may stay idle, or take to send a request's headers, before it is closed.",
+    )
+    client_body_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a client may take to send a request body once its headers arrived; slower ones get 504 timeout_error.",
+    )
 
     @field_validator("preferred_provider", "log_level", mode="before")
     @classmethod

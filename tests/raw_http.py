@@ -31,6 +31,7 @@ def request_bytes(
     body: bytes = b"",
     *,
     host: str | None = "127.0.0.1",
+    close: bool = True,
 ) -> bytes:
     lines = [f"{method} {path} HTTP/1.1"]
     if host is not None:
@@ -39,7 +40,8 @@ def request_bytes(
         lines.append(f"{name}: {value}")
     if body or method in ("POST", "PUT"):
         lines.append(f"Content-Length: {len(body)}")
-    lines.append("Connection: close")
+    if close:
+        lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
@@ -85,6 +87,9 @@ async def closed_by_server(reader: asyncio.StreamReader, deadline: float = DEADL
     """Everything the server sends until it closes the connection; fails after `deadline`."""
     received = b""
     async with asyncio.timeout(deadline):
-        while chunk := await reader.read(65536):
-            received += chunk
+        try:
+            while chunk := await reader.read(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
     return received
