@@ -12,13 +12,15 @@ proxy, so reading it would make the proxy call itself.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -154,10 +156,66 @@ class Settings(BaseSettings):
         description="Largest request body accepted; larger ones get 413 request_too_large.",
     )
 
+    proxy_auth_token: SecretStr | None = Field(
+        None,
+        description="Token clients must send as x-api-key or Authorization: Bearer; unset, no token is asked for.",
+    )
+    # NoDecode: pydantic-settings would read a list from the environment as JSON only;
+    # `_split_origins` takes the comma-separated form people write (and JSON as well).
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Browser origins allowed to call the proxy, comma-separated (https://app.example,http://localhost:3000); requests with any other Origin get 403.",
+    )
+    max_connections: int = Field(
+        1000,
+        gt=0,
+        description="Most client connections held at once (fewer when the open-file limit is low); more are answered 529 overloaded_error and closed.",
+    )
+    client_header_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a client connection may stay idle, or take to send a request's headers, before it is closed.",
+    )
+    client_body_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a client may take to send a request body once its headers arrived; slower ones get 504 timeout_error.",
+    )
+
     @field_validator("preferred_provider", "log_level", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        """Origins as browsers send them: lower case, no path, no trailing slash."""
+        checked = []
+        for origin in origins:
+            normal = origin.strip().lower().rstrip("/")
+            if normal == "null":
+                raise ValueError(
+                    "the origin null is sent by every sandboxed frame and file:// page, so it cannot be allowed"
+                )
+            scheme, separator, rest = normal.partition("://")
+            if not separator or not scheme or not rest or "/" in rest:
+                host = rest.split("/", 1)[0] if separator else normal.split("/", 1)[0]
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port], e.g. https://{host}"
+                )
+            checked.append(normal)
+        return checked
 
     @classmethod
     def settings_customise_sources(
