@@ -16,7 +16,19 @@ from aiohttp import web
 
 from claude_proxy import __version__
 from claude_proxy.model_map import ALIASES, map_model
+from claude_proxy.server.access import access_middleware, cors_headers
 from claude_proxy.server.keys import ANTHROPIC, SETTINGS, STREAMS, UPSTREAM
+from claude_proxy.server.listen_limits import (
+    FD_RESERVE,
+    ProxySite,
+    connection_cap,
+    expect_handler,
+    honour_connection_close,
+    quiet_accept_errors,
+    raise_open_file_limit,
+    request_limits,
+    runner_kwargs,
+)
 from claude_proxy.server.messages import handle_count_tokens, handle_messages
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.server.models import handle_model, handle_models
@@ -59,9 +71,14 @@ async def handle_root(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.Application:
     """Build the proxy. Without `upstream`, LiteLLM serves, created on start-up."""
+    # The error middleware renders what the others raise; access is checked before the body
+    # is read, so a request that will be refused is never waited for.
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=settings.max_request_bytes
+        middlewares=[error_middleware, access_middleware(settings), request_limits(settings)],
+        client_max_size=settings.max_request_bytes,
     )
+    app.on_response_prepare.append(cors_headers(settings))
+    app.on_response_prepare.append(honour_connection_close)
     app[SETTINGS] = settings
     app[STREAMS] = RunningStreams()
     app.cleanup_ctx.append(_upstream_context(upstream))
@@ -69,8 +86,9 @@ def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.A
     app.router.add_get("/", handle_root)
     app.router.add_route("HEAD", "/api/hello", handle_root)
     app.router.add_get("/health", handle_health)
-    app.router.add_post("/v1/messages", handle_messages)
-    app.router.add_post("/v1/messages/count_tokens", handle_count_tokens)
+    expect = expect_handler(settings)
+    app.router.add_post("/v1/messages", handle_messages, expect_handler=expect)
+    app.router.add_post("/v1/messages/count_tokens", handle_count_tokens, expect_handler=expect)
     app.router.add_get("/v1/models", handle_models)
     app.router.add_get("/v1/models/{model_id}", handle_model)
     return app
@@ -110,11 +128,13 @@ async def _drain_streams(app: web.Application) -> None:
 
 
 def new_runner(app: web.Application) -> web.AppRunner:
-    """A runner whose handlers are cancelled when their client goes away."""
+    """A runner whose handlers are cancelled when their client goes away, with the listening
+    side's limits (listen_limits.py)."""
     return web.AppRunner(
         app,
         handler_cancellation=True,
         access_log=None,
+        **runner_kwargs(app[SETTINGS]),
         # After the drain, handlers still running are cancelled this much later.
         shutdown_timeout=SHUTDOWN_MARGIN,
     )
@@ -123,12 +143,15 @@ def new_runner(app: web.Application) -> web.AppRunner:
 async def run_server(settings: Settings, app: web.Application | None = None) -> None:
     """Serve until SIGTERM or SIGINT (or cancelled); then stop gracefully: the port closes,
     running streams get SHUTDOWN_GRACE seconds (`_drain_streams`)."""
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(quiet_accept_errors(loop))
+    file_limit = raise_open_file_limit(2 * settings.max_connections + FD_RESERVE)
     runner = new_runner(app or create_app(settings))
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    cap = connection_cap(settings.max_connections, file_limit)
+    site = ProxySite(runner, settings.host, settings.port, max_connections=cap)
     await site.start()
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:

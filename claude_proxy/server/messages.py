@@ -8,16 +8,16 @@ that map to Anthropic skip the middle: Anthropic judges and answers its own requ
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from claude_proxy import errors
 from claude_proxy.model_map import ModelChoice, map_model
-from claude_proxy.providers import ProviderOptions, quirks_for
+from claude_proxy.providers import ProviderOptions, Quirks, quirks_for
+from claude_proxy.server.body_guard import check_tool_schemas, read_body
 from claude_proxy.server.keys import ANTHROPIC, LOG, SETTINGS, UPSTREAM
 from claude_proxy.server.stream_writer import SSE_HEADERS, Deadlines, write_stream
 from claude_proxy.settings import Settings
@@ -28,9 +28,15 @@ from claude_proxy.translate.request import (
     validate_request,
 )
 from claude_proxy.translate.response import to_anthropic_message
+from claude_proxy.translate.target import Target
 from claude_proxy.upstream.anthropic_passthrough import Reply
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+OFF_LOOP_BYTES = 1 << 20
+"""Bodies larger than this are parsed and translated in a thread."""
 
 Relay = Callable[[dict[str, Any], bytes, str, Mapping[str, str]], Awaitable[Reply]]
 
@@ -46,7 +52,8 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     upstream = request.app[UPSTREAM]
     target = upstream.target(choice.model, choice.provider)
     quirks = quirks_for(target, provider_options(settings))
-    openai_request = quirks.prepare_request(to_openai_request(body, target), body)
+    size = len(await request.read())  # aiohttp keeps the body: this reads nothing again
+    openai_request = await off_loop(size, translate, body, target, quirks)
     stop_sequences = body.get("stop_sequences") or None
     if body.get("stream"):
         request[LOG].streamed = True
@@ -92,14 +99,25 @@ async def handle_count_tokens(request: web.Request) -> web.StreamResponse:
     return web.json_response({"input_tokens": count})
 
 
-async def read_json(request: web.Request) -> Any:
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object, or a 400 naming what is wrong (body_guard.py)."""
     raw = await request.read()
-    if not raw.strip():
-        raise errors.InvalidRequestError("request body is empty: expected a JSON object")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise errors.InvalidRequestError(f"request body is not valid JSON: {exc}") from exc
+    body = await off_loop(len(raw), read_body, raw)
+    check_tool_schemas(body)
+    return body
+
+
+async def off_loop(size: int, work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)`, in a thread for a large body: the loop keeps serving other sessions
+    meanwhile (the GIL is shared, but released every few milliseconds)."""
+    if size > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(work, *args)
+    return work(*args)
+
+
+def translate(body: dict[str, Any], target: Target, quirks: Quirks) -> dict[str, Any]:
+    """The upstream request for a validated body, the provider's quirks applied."""
+    return quirks.prepare_request(to_openai_request(body, target), body)
 
 
 def choose_model(request: web.Request, body: Any) -> ModelChoice:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from claude_proxy import errors
 from claude_proxy.server.keys import LOG
@@ -19,7 +19,6 @@ from claude_proxy.server.request_log import RequestLog
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 QUIET_PATHS = ("/health", "/")
 """Probed by the launcher and health checks; not worth a log line each."""

@@ -25,12 +25,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from claude_proxy import errors
 from claude_proxy.settings import Settings
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
 PUBLIC_PATHS = frozenset({"/", "/health", "/api/hello"})

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from claude_proxy.body_guard import (
+from claude_proxy.errors import InvalidRequestError
+from claude_proxy.server.body_guard import (
     MAX_BODY_DEPTH,
     MAX_SCHEMA_DEPTH,
     check_depth,
@@ -16,7 +17,6 @@ from claude_proxy.body_guard import (
     nesting_depth,
     read_body,
 )
-from claude_proxy.errors import InvalidRequestError
 
 DATA = Path(__file__).parent / "data" / "claude-code"
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from claude_proxy.listen_limits import (
+from claude_proxy.server.listen_limits import (
     FD_RESERVE,
     ProxySite,
     connection_cap,
@@ -33,7 +33,7 @@ from claude_proxy.listen_limits import (
     request_limits,
     runner_kwargs,
 )
-from claude_proxy.server import error_middleware
+from claude_proxy.server.middleware import error_middleware
 from claude_proxy.settings import load_settings
 from tests.raw_http import DEADLINE, RawResponse, closed_by_server, read_response, request_bytes
 
@@ -397,7 +397,7 @@ SERVER_SCRIPT = textwrap.dedent(
     """
     import asyncio, logging, resource, sys
     from aiohttp import web
-    from claude_proxy.listen_limits import (
+    from claude_proxy.server.listen_limits import (
         ProxySite, connection_cap, open_file_limit, quiet_accept_errors, runner_kwargs,
     )
     from claude_proxy.settings import load_settings
@@ -513,7 +513,7 @@ async def test_running_out_of_files_logs_a_line_not_tracebacks() -> None:
 
 
 def test_framing_errors_json_is_valid_for_every_status() -> None:
-    from claude_proxy.listen_limits import _error_for_status
+    from claude_proxy.server.listen_limits import _error_for_status
 
     for status in (400, 413, 500, 504):
         error = _error_for_status(status, "x")

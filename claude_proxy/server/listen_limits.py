@@ -43,6 +43,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import HttpVersion11, web
+from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
@@ -52,8 +53,6 @@ from claude_proxy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 ExpectHandler = Callable[[web.Request], Awaitable[None]]
 ExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]
 
@@ -129,7 +128,7 @@ def request_limits(settings: Settings) -> Middleware:
                 async with asyncio.timeout(timeout):
                     await request.read()  # kept by aiohttp: the handler's read() returns it
             except TimeoutError:
-                raise errors.TimeoutError_(
+                raise errors.UpstreamTimeoutError(
                     f"the request body did not arrive within {timeout:g} s (CLIENT_BODY_TIMEOUT)",
                     headers=CLOSE,
                 ) from None
@@ -411,12 +410,10 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> ExceptionHandler:
 
 
 def _error_for_status(status: int, message: str) -> errors.ProxyError:
-    kinds: dict[int, type[errors.ProxyError]] = {
-        400: errors.InvalidRequestError,
-        413: errors.RequestTooLargeError,
-        504: errors.TimeoutError_,
-    }
-    kind = kinds.get(status, errors.InvalidRequestError if status < 500 else errors.ApiError)
+    """aiohttp's own refusals are the client's doing: a 4xx stays a 4xx."""
+    kind = errors.for_status(status)
+    if kind is errors.ApiError and status < 500:
+        kind = errors.InvalidRequestError
     return kind(message)
 
 

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
 
 from claude_proxy import errors
-from claude_proxy.access import (
+from claude_proxy.server.access import (
     AccessPolicy,
     Preflight,
     access_middleware,
@@ -23,7 +23,8 @@ from claude_proxy.access import (
     decide,
     is_loopback_host,
 )
-from claude_proxy.server import create_app, error_middleware
+from claude_proxy.server.app import create_app
+from claude_proxy.server.middleware import error_middleware
 from claude_proxy.settings import load_settings
 from tests.fakes.openai_upstream import Answer, FakeOpenAI
 from tests.raw_http import RawResponse, exchange, request_bytes
