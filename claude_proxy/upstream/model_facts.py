@@ -250,14 +250,19 @@ class ModelFacts:
         return value if isinstance(value, str) else None
 
     def _flag(self, flag: str) -> Any:
-        found = model_info(self.model_map, self.provider, self.bare, prefixed=False)
-        if found is None:
-            return None
-        value = found[1].get(flag)
-        if value is not None:
-            return value
-        twin = self.model_map.key_of(self.bare)
-        return self.model_map.entries[twin].get(flag) if twin is not None else None
+        return _flag_of(self, flag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _flag_of(facts: ModelFacts, flag: str) -> Any:
+    found = model_info(facts.model_map, facts.provider, facts.bare, prefixed=False)
+    if found is None:
+        return None
+    value = found[1].get(flag)
+    if value is not None:
+        return value
+    twin = facts.model_map.key_of(facts.bare)
+    return facts.model_map.entries[twin].get(flag) if twin is not None else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -270,6 +275,7 @@ def facts_for(model: str, model_map: ModelMap | None = None) -> ModelFacts:
     return ModelFacts(model, provider, key, info, model_map)
 
 
+@functools.lru_cache(maxsize=64)
 def catalogue_declares(model_map: ModelMap, key: str) -> bool:
     """Whether any entry carries `key` (LiteLLM reads an old map's silence differently)."""
     return any(key in entry for entry in model_map.entries.values())

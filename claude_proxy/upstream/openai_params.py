@@ -21,10 +21,11 @@ effort its own way (`together_effort`). Parameters a model does not take are dro
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Literal
 
-from claude_proxy.upstream.model_facts import ModelFacts, catalogue_declares
+from claude_proxy.upstream.model_facts import ModelFacts, ModelMap, catalogue_declares
 
 Family = Literal["o_series", "gpt_5", "unknown", "gpt", "together_ai"]
 
@@ -135,9 +136,14 @@ def family_of(facts: ModelFacts) -> Family:
 
 def openai_models(facts: ModelFacts) -> frozenset[str]:
     """LiteLLM's `open_ai_chat_completion_models`: every openai key but pricing-only fine-tunes."""
+    return _openai_models(facts.model_map)
+
+
+@functools.lru_cache(maxsize=8)
+def _openai_models(model_map: ModelMap) -> frozenset[str]:
     return frozenset(
         key
-        for key, entry in facts.model_map.entries.items()
+        for key, entry in model_map.entries.items()
         if entry.get("litellm_provider") == "openai"
         and not (key.startswith("ft:") and key.count(":") == 1)
     )
@@ -174,6 +180,15 @@ def gpt_version(bare: str) -> tuple[int, int] | None:
 
 def supported_params(facts: ModelFacts) -> list[str]:
     """LiteLLM's `get_supported_openai_params(bare, provider)` for openai and together_ai."""
+    return list(_supported_params(facts))
+
+
+@functools.lru_cache(maxsize=1024)
+def _supported_params(facts: ModelFacts) -> tuple[str, ...]:
+    return tuple(_params_of(facts))
+
+
+def _params_of(facts: ModelFacts) -> list[str]:
     family = family_of(facts)
     bare = facts.bare
     if family == "gpt_5" and is_gpt_5_search(bare):
@@ -219,7 +234,7 @@ def together_reasons(facts: ModelFacts) -> bool:
 
 def map_params(params: dict[str, Any], facts: ModelFacts) -> dict[str, Any]:
     """The optional parameters (everything but model and messages) as LiteLLM sends them."""
-    supported = set(supported_params(facts))
+    supported = set(_supported_params(facts))
     # drop_params: what the model does not take goes (n=1 is the default, so it may stay).
     params = {k: v for k, v in params.items() if k in supported or (k == "n" and v == 1)}
     family = family_of(facts)
