@@ -48,6 +48,8 @@ class FakeOpenAIRaw(FakeOpenAI):
     def __init__(self) -> None:
         super().__init__()
         self.paths: list[str] = []
+        self.peers: list[Any] = []
+        """The client address of each request: one address means one reused connection."""
         self.raw: list[Raw | RawStream] = []
         self.release = asyncio.Event()
 
@@ -66,6 +68,9 @@ class FakeOpenAIRaw(FakeOpenAI):
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.paths.append(request.path)
+        self.peers.append(
+            request.transport.get_extra_info("peername") if request.transport else None
+        )
         if not self.raw:
             return await super().handle(request)
         body = await request.json()

@@ -166,6 +166,18 @@ async def test_the_session_is_made_on_first_use_and_closed_once(fake: FakeOpenAI
     await native.aclose()
 
 
+async def test_finished_answers_leave_the_connection_for_the_next(
+    fake: FakeOpenAIRaw, upstream: NativeOpenAIUpstream
+) -> None:
+    for stream in (True, False, True):
+        fake.enqueue(Answer(text="pooled", text_pieces=2))
+        if stream:
+            await collect(upstream.stream(request(stream=True)))
+        else:
+            await upstream.complete(request())
+    assert len(set(fake.peers)) == 1
+
+
 # --- keys and bases --------------------------------------------------------------------------
 
 
