@@ -1,0 +1,31 @@
+"""The translation's `Target` for an openai or together_ai model, without LiteLLM.
+
+The same value `LiteLLMUpstream.target` builds from `litellm.get_model_info` and
+`litellm.get_supported_openai_params` (tests/upstream/test_native_target.py compares them for
+every model of both providers in the map), so the translator can be fed before, or without,
+importing litellm. Other providers' parameter lists are not reproduced: None for them.
+"""
+
+from __future__ import annotations
+
+from claude_proxy.translate.target import Target
+from claude_proxy.upstream.model_facts import facts_for
+from claude_proxy.upstream.openai_params import supported_params
+
+PROVIDERS = frozenset({"openai", "together_ai"})
+
+
+def target_for(model: str) -> Target | None:
+    facts = facts_for(model)
+    if facts.provider not in PROVIDERS:
+        return None
+    return Target(
+        model=model,
+        provider=facts.provider,
+        max_output_tokens=facts.max_output_tokens,
+        max_input_tokens=facts.max_input_tokens,
+        supported_params=frozenset(supported_params(facts)),
+        supports_vision=facts.supports_vision,
+        supports_reasoning=facts.supports_reasoning,
+        supports_minimal_reasoning=facts.supports_minimal_reasoning,
+    )
