@@ -20,6 +20,7 @@ from claude_proxy.cli.options import (
 if TYPE_CHECKING:
     from claude_proxy.cli.console import AliasRow
     from claude_proxy.settings import Settings
+    from claude_proxy.upstream.base import Upstream
     from claude_proxy.upstream.litellm_client import LiteLLMUpstream
 
 app = typer.Typer(
@@ -131,7 +132,7 @@ def resolve(
     print_resolution(name, list(shown.items()))
 
 
-def alias_rows(settings: Settings, upstream: LiteLLMUpstream) -> list[AliasRow]:
+def alias_rows(settings: Settings, upstream: Upstream) -> list[AliasRow]:
     from claude_proxy.cli.console import AliasRow
     from claude_proxy.model_map import ALIASES, map_model
 

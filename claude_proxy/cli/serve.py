@@ -83,20 +83,19 @@ async def _serve(settings: Settings, *, debug_rich: bool) -> None:
     from claude_proxy.cli.console import print_banner, print_request, setup_logging
     from claude_proxy.cli.local_proxy import base_url, loopback
     from claude_proxy.cli.models import alias_rows
-    from claude_proxy.server.app import create_app, run_server
+    from claude_proxy.server.app import create_app, run_server, start_engines
     from claude_proxy.server.request_log import RequestLog
-    from claude_proxy.upstream.litellm_client import LiteLLMUpstream
-
-    upstream = LiteLLMUpstream(settings)
 
     def report(log: RequestLog) -> None:
         cost = None
         if log.usage and log.upstream_model:
-            cost = upstream.cost(log.upstream_model, log.usage)
+            cost = upstream.litellm.cost(log.upstream_model, log.usage)
         print_request(log, cost)
 
     setup_logging(settings.log_level, report if debug_rich else None)
-    await upstream.warm_up()
+    upstream = await start_engines(settings)
+    if debug_rich:  # costs come from LiteLLM's prices
+        await upstream.load_litellm(warm_up=False)
     rows = alias_rows(settings, upstream)
     warnings = startup_warnings(settings, {row.provider for row in rows})
     url = base_url(loopback(settings.host), settings.port)

@@ -40,6 +40,9 @@ class ProviderInfo:
     """Model names that mean this provider without a prefix, whatever the registry says."""
     registry_labels: tuple[str, ...] = ()
     """Other labels LiteLLM's registry gives its models (`vertex_ai-language-models`)."""
+    native_base: str | None = None
+    """Its OpenAI-compatible Chat Completions base URL when the native engine serves it
+    (LiteLLM 1.106's default, so both engines call the same place); None: LiteLLM serves it."""
     quirks: type[Quirks] = field(default=Quirks)
 
     @property
@@ -60,6 +63,7 @@ PROVIDERS: tuple[ProviderInfo, ...] = (
         key_pattern=r"sk-(?!ant-)\S{20,}",
         key_shape="OpenAI keys start with sk- and are longer than 20 characters",
         models=("gpt-4.1", "gpt-4.1-mini"),
+        native_base="https://api.openai.com/v1",
         bare_models=frozenset(
             {
                 "o3-mini",
@@ -106,6 +110,8 @@ PROVIDERS: tuple[ProviderInfo, ...] = (
         base_field="togetherai_api_base",
         key_pattern=r"tgp_v1_[0-9A-Za-z_-]{20,}|[0-9a-f]{64}",
         key_shape="Together keys start with tgp_v1_ or are 64 hex digits",
+        # api.together.xyz is the same service's older name.
+        native_base="https://api.together.ai/v1",
         quirks=TogetherQuirks,
     ),
     ProviderInfo(

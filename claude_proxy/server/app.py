@@ -1,7 +1,7 @@
 """The aiohttp application: routes, start-up and shutdown.
 
 `create_app(settings)` builds everything; nothing is read at import. The upstream defaults to
-LiteLLM, created (and warmed up) when the app starts; tests and the CLI may pass their own.
+the engines (`upstream/engines.py`), started with the app; tests and the CLI may pass their own.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from claude_proxy.server.stream_writer import RunningStreams
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
 from claude_proxy.upstream.base import Upstream
+from claude_proxy.upstream.engines import Engines
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ async def handle_root(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.Application:
-    """Build the proxy. Without `upstream`, LiteLLM serves, created on start-up."""
+    """Build the proxy. Without `upstream`, `start_engines` makes one when the app starts."""
     # The error middleware renders what the others raise; access is checked before the body
     # is read, so a request that will be refused is never waited for.
     app = web.Application(
@@ -98,14 +99,7 @@ def _upstream_context(
     upstream: Upstream | None,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
-        if upstream is None:
-            from claude_proxy.upstream.litellm_client import LiteLLMUpstream
-
-            litellm_upstream = LiteLLMUpstream(app[SETTINGS])
-            await litellm_upstream.warm_up()
-            app[UPSTREAM] = litellm_upstream
-        else:
-            app[UPSTREAM] = upstream
+        app[UPSTREAM] = upstream or await start_engines(app[SETTINGS])
         app[ANTHROPIC] = AnthropicPassthrough(app[SETTINGS])
         try:
             yield
@@ -114,6 +108,16 @@ def _upstream_context(
             await app[UPSTREAM].aclose()
 
     return context
+
+
+async def start_engines(settings: Settings) -> Engines:
+    """The engines, with LiteLLM loaded and warmed up now if an alias needs it, so that no
+    request pays for its import; otherwise it stays out of the process until one does."""
+    engines = Engines(settings)
+    models = [map_model(alias, settings, engines).model for alias in ALIASES]
+    if engines.needs_litellm(models):
+        await engines.load_litellm()
+    return engines
 
 
 async def _drain_streams(app: web.Application) -> None:

@@ -125,6 +125,10 @@ class Settings(BaseSettings):
         description="OpenAI: keep real newlines in answers; false escapes them as backslash-n.",
     )
 
+    upstream_engine: Literal["native", "litellm"] = Field(
+        "native",
+        description="native: OpenAI and Together (and any OPENAI_API_BASE server) are called directly, LiteLLM serves the rest; litellm: LiteLLM serves everything (for comparison, or as an escape hatch).",
+    )
     request_timeout: float = Field(
         600.0,
         gt=0,

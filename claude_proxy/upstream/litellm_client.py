@@ -28,6 +28,7 @@ from claude_proxy import errors
 from claude_proxy.providers.table import provider_for
 from claude_proxy.settings import Settings
 from claude_proxy.translate.target import Target
+from claude_proxy.upstream.endpoints import NO_KEY_PLACEHOLDER, credentials
 from claude_proxy.upstream.error_text import parse_context_numbers
 from claude_proxy.upstream.litellm_errors import ErrorClasses, map_error
 from claude_proxy.upstream.warmup import loopback_openai_server
@@ -47,10 +48,6 @@ CALL_ARGS: dict[str, Any] = {
     "_skip_mcp_handler": True,
 }
 """Arguments every LiteLLM call gets, warm-up included."""
-
-# Sent to local OpenAI-compatible servers (behind a custom base URL) that need no key; the
-# OpenAI client refuses to start without one.
-NO_KEY_PLACEHOLDER = "no-key-needed"
 
 
 @functools.cache
@@ -245,14 +242,10 @@ class LiteLLMUpstream:
         args = dict(request)
         info = provider_for(request["model"].partition("/")[0])
         if info is not None:
-            secret = getattr(self._settings, info.key_field)
-            base = getattr(self._settings, info.base_field)
-            key = secret.get_secret_value() if secret is not None else ""
-            if not key and not base:
-                raise errors.MissingKeyError(info.missing_key())
-            args["api_key"] = key or NO_KEY_PLACEHOLDER
-            if base:
-                args["api_base"] = base
+            found = credentials(info, self._settings)
+            args["api_key"] = found.key
+            if found.base_url:
+                args["api_base"] = found.base_url
         args["timeout"] = self._settings.request_timeout
         return args | CALL_ARGS
 

@@ -15,6 +15,7 @@ answers for every openai and together_ai model in the map.
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib.util
 import json
@@ -279,3 +280,31 @@ def facts_for(model: str, model_map: ModelMap | None = None) -> ModelFacts:
 def catalogue_declares(model_map: ModelMap, key: str) -> bool:
     """Whether any entry carries `key` (LiteLLM reads an old map's silence differently)."""
     return any(key in entry for entry in model_map.entries.values())
+
+
+def provider_of(model: str) -> str | None:
+    """The registry's provider of a bare model name (LiteLLM's `model_cost` lookup)."""
+    entry = bundled_model_map().entries.get(model)
+    provider = entry.get("litellm_provider") if entry else None
+    return provider if isinstance(provider, str) else None
+
+
+@functools.cache
+def provider_names() -> frozenset[str]:
+    """LiteLLM's provider names (`litellm.provider_list`), read from the values of its
+    `LlmProviders` enum in the installed source, so that nothing of litellm is imported."""
+    spec = importlib.util.find_spec("litellm")
+    locations = spec.submodule_search_locations if spec is not None else None
+    source = Path(next(iter(locations))) / "types" / "utils.py" if locations else None
+    if source is None or not source.is_file():
+        return frozenset()
+    for node in ast.parse(source.read_bytes()).body:
+        if isinstance(node, ast.ClassDef) and node.name == "LlmProviders":
+            return frozenset(
+                statement.value.value
+                for statement in node.body
+                if isinstance(statement, ast.Assign)
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            )
+    return frozenset()

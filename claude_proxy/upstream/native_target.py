@@ -15,6 +15,17 @@ from claude_proxy.upstream.openai_params import supported_params
 PROVIDERS = frozenset({"openai", "together_ai"})
 
 
+def limits_target(model: str, provider: str) -> Target:
+    """A `Target` with the map's limits only, for a model nothing is translated for."""
+    facts = facts_for(model)
+    return Target(
+        model=model,
+        provider=provider,
+        max_output_tokens=facts.max_output_tokens,
+        max_input_tokens=facts.max_input_tokens,
+    )
+
+
 def target_for(model: str) -> Target | None:
     facts = facts_for(model)
     if facts.provider not in PROVIDERS:

@@ -3,8 +3,8 @@ maps them: the same status classes, the same messages (the upstream's `error.mes
 retry-after passed on, context overflow in the words Claude Code compacts on.
 
 Pure: the caller reads the status, headers and a capped body; nothing here does I/O.
-`clean_message`, `looks_like_context_overflow`, `parse_context_numbers` and the status table
-are LiteLLM path's own (imported, not copied: they will move to one pure module).
+Reading the error text is `error_text.py`'s, shared with the LiteLLM path; the status classes
+are the error tree's (`errors.for_status`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from claude_proxy import errors
-from claude_proxy.upstream.litellm_client import (
-    _STATUS_ERRORS,
+from claude_proxy.upstream.error_text import (
     clean_message,
     looks_like_context_overflow,
     parse_context_numbers,
+    retry_after_of,
 )
 
-RETRY_HEADERS = ("retry-after", "retry-after-ms")
 Redact = Callable[[str], str]
 
 
@@ -35,12 +34,12 @@ def error_for_status(
 ) -> errors.ProxyError:
     """The error for an HTTP error answer; `body` may be cut (it is read with a cap)."""
     message = redact(clean_message(body.decode("utf-8", "replace")))
-    retry = retry_headers(headers)
+    retry = retry_after_of(headers, body[:8192].decode("utf-8", "replace"))
     if looks_like_context_overflow(message):
         return context_error(message, max_input_tokens)
     if status in (408, 504):
-        return errors.TimeoutError_(f"upstream timed out: {message}", headers=retry)
-    error_class = _STATUS_ERRORS.get(status, errors.ApiError)
+        return errors.UpstreamTimeoutError(f"upstream timed out: {message}", headers=retry)
+    error_class = errors.for_status(status)
     if status >= 500 and error_class is errors.ApiError:
         return errors.ApiError(f"upstream error {status}: {message}", headers=retry)
     return error_class(message, headers=retry)
@@ -88,7 +87,3 @@ def context_error(message: str, max_input_tokens: int | None) -> errors.ProxyErr
         # still the shape Claude Code compacts on, and it errs towards compacting.
         return errors.ContextWindowExceededError(max_input_tokens + 1, max_input_tokens)
     return errors.InvalidRequestError(f"prompt is too long: {message}")
-
-
-def retry_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name: headers[name] for name in RETRY_HEADERS if headers.get(name)}

@@ -1,6 +1,6 @@
 """The native upstream: OpenAI-compatible Chat Completions over aiohttp's client, no LiteLLM.
 
-It implements `Upstream` (base.py) for the providers of `native_providers.py`: the
+It implements `Upstream` (base.py) for the providers whose row in providers/table.py has a `native_base`: the
 translated request becomes the body LiteLLM would send (`openai_request.py`), goes out on one
 pooled session, and the answer comes back as plain dicts parsed from the bytes (a stream
 through `sse_reader.py`, one `json.loads` per event), shaped as LiteLLM's `model_dump()`
@@ -22,8 +22,8 @@ import aiohttp
 
 from claude_proxy import __version__, errors
 from claude_proxy.settings import Settings
+from claude_proxy.upstream.endpoints import Endpoint, endpoint_for, native_base, native_provider
 from claude_proxy.upstream.model_facts import ModelFacts, facts_for
-from claude_proxy.upstream.native_providers import Endpoint, endpoint_for, native_provider
 from claude_proxy.upstream.openai_answers import normalized_chunk, normalized_completion
 from claude_proxy.upstream.openai_errors import (
     error_for_status,
@@ -60,7 +60,7 @@ class NativeOpenAIUpstream:
         row = native_provider(request["model"])
         if row is None:
             return False
-        base = getattr(self._settings, row.base_field) or row.base_url
+        base = native_base(row, self._settings)
         return not needs_responses_api(request, facts_for(request["model"]), base_url=base)
 
     async def complete(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +124,7 @@ class NativeOpenAIUpstream:
         body = to_chat_body(request, facts, base_url=endpoint.base_url)
         stream = body.get("stream") is True
         response = await self._post(endpoint, body, stream=stream)
-        if response.status == 422 and row.prefix == "openai":
+        if response.status == 422 and row.litellm == "openai":
             # As LiteLLM's OpenAI path: retry once without the parameters a 422 names
             # (vLLM and other FastAPI servers refuse parameters they do not know).
             refused = await self._read_error(response)
@@ -195,18 +195,20 @@ class NativeOpenAIUpstream:
 
     def not_an_answer(
         self, response: aiohttp.ClientResponse, body: bytes, expected: str
-    ) -> errors.ApiError:
+    ) -> errors.IncompleteAnswerError:
         kind = response.headers.get("content-type", "no content type")
         text = self.redact(body.decode("utf-8", "replace").strip())[:SNIPPET_CHARS]
-        return errors.ApiError(
-            f"upstream error 502: the upstream answered {response.status} ({kind}) but not"
-            f" with {expected}: {text or '(empty body)'}"
+        return errors.IncompleteAnswerError(
+            f"the upstream answered {response.status} ({kind}) but not with {expected}, so the"
+            f" answer may be cut off: {text or '(empty body)'}"
         )
 
     def transport_error(self, exc: BaseException, *, mid_stream: bool = False) -> errors.ProxyError:
         if isinstance(exc, TimeoutError):
             seconds = self._settings.request_timeout
-            return errors.TimeoutError_(f"upstream timed out: no answer within {seconds:g} s")
+            return errors.UpstreamTimeoutError(
+                f"upstream timed out: no answer within {seconds:g} s"
+            )
         reason = self.redact(str(getattr(exc, "os_error", None) or exc) or type(exc).__name__)
         if mid_stream:
             return errors.ApiError(f"the upstream stream broke off: {reason}")

@@ -18,7 +18,7 @@ from claude_proxy.server.body_guard import (
     read_body,
 )
 
-DATA = Path(__file__).parent / "data" / "claude-code"
+DATA = Path(__file__).parents[1] / "data" / "claude-code"
 
 
 def nested_arrays(levels: int) -> bytes:

@@ -37,7 +37,7 @@ from claude_proxy.server.middleware import error_middleware
 from claude_proxy.settings import load_settings
 from tests.raw_http import DEADLINE, RawResponse, closed_by_server, read_response, request_bytes
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 async def echo(request: web.Request) -> web.Response:

@@ -10,10 +10,8 @@ import anthropic
 import pytest
 from aiohttp.test_utils import TestServer
 
-from claude_proxy.server import create_app
+from claude_proxy.server.app import create_app
 from claude_proxy.settings import load_settings
-from claude_proxy.upstream.litellm_client import LiteLLMUpstream
-from claude_proxy.upstream.openai_native import NativeOpenAIUpstream
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
 
 HELLO = [{"role": "user", "content": "hello"}]
@@ -26,14 +24,11 @@ async def proxy(aiohttp_server: Any, fake: FakeOpenAI, engine: str) -> str:
             "openai_api_key": "sk-test-key-0001",
             "openai_api_base": fake.base_url,
             "ping_interval": 5.0,
+            "upstream_engine": engine,
         },
         env_file=None,
     )
-    catalog = LiteLLMUpstream(settings)
-    upstream = NativeOpenAIUpstream(settings) if engine == "native" else catalog
-    server: TestServer = await aiohttp_server(
-        create_app(settings, upstream=upstream, catalog=catalog)
-    )
+    server: TestServer = await aiohttp_server(create_app(settings))
     return str(server.make_url("")).rstrip("/")
 
 

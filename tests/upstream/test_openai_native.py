@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from claude_proxy import errors
+from claude_proxy.providers import PROVIDERS, provider_named
 from claude_proxy.settings import load_settings
-from claude_proxy.upstream.native_providers import PROVIDERS, endpoint_for, native_provider
+from claude_proxy.upstream.endpoints import endpoint_for, native_provider
 from claude_proxy.upstream.openai_native import MAX_ERROR_BYTES, NativeOpenAIUpstream
 from tests.fakes.openai_raw import FakeOpenAIRaw, Raw, RawStream
 from tests.fakes.openai_upstream import Answer, Failure, ToolCall
@@ -210,17 +211,17 @@ async def test_a_custom_base_needs_no_key(fake: FakeOpenAIRaw) -> None:
 
 def test_default_bases_and_the_table() -> None:
     settings = load_settings({"openai_api_key": "k", "togetherai_api_key": "t"}, env_file=None)
-    openai = endpoint_for(PROVIDERS["openai"], settings)
+    openai = endpoint_for(provider_named("openai"), settings)
     assert openai.url == "https://api.openai.com/v1/chat/completions" and openai.key == "k"
-    together = endpoint_for(PROVIDERS["together_ai"], settings)
+    together = endpoint_for(provider_named("together"), settings)
     assert together.url == "https://api.together.ai/v1/chat/completions"
     settings = load_settings({"openai_api_base": "http://h:1/v1/chat/completions/"}, env_file=None)
-    assert endpoint_for(PROVIDERS["openai"], settings).url == "http://h:1/v1/chat/completions"
-    assert native_provider("openai/gpt-4.1") is PROVIDERS["openai"]
+    assert endpoint_for(provider_named("openai"), settings).url == "http://h:1/v1/chat/completions"
+    assert native_provider("openai/gpt-4.1") is provider_named("openai")
     for model in ("gemini/gemini-2.5-pro", "anthropic/claude-x", "groq/llama-3", "openrouter/x"):
         assert native_provider(model) is None, model
-    for row in PROVIDERS.values():
-        assert row.base_url.startswith("https://") and row.env_name.endswith("_API_KEY")
+    for row in PROVIDERS:
+        assert row.native_base is None or row.native_base.startswith("https://")
 
 
 def test_serves_only_what_chat_completions_can_take(fake: FakeOpenAIRaw) -> None:
@@ -253,14 +254,14 @@ STATUSES = [
     (402, errors.BillingError, "Insufficient balance"),
     (403, errors.PermissionDeniedError, "Not allowed"),
     (404, errors.NotFoundError, "The model does not exist"),
-    (408, errors.TimeoutError_, "upstream timed out: Request timed out"),
+    (408, errors.UpstreamTimeoutError, "upstream timed out: Request timed out"),
     (413, errors.RequestTooLargeError, "Request too large"),
     (422, errors.InvalidRequestError, "Unprocessable"),
     (429, errors.RateLimitError, "Rate limit reached"),
     (500, errors.ApiError, "upstream error 500: The server had an error"),
     (502, errors.ApiError, "upstream error 502: Bad gateway"),
     (503, errors.OverloadedError, "The engine is currently overloaded"),
-    (504, errors.TimeoutError_, "upstream timed out: Gateway timeout"),
+    (504, errors.UpstreamTimeoutError, "upstream timed out: Gateway timeout"),
     (529, errors.OverloadedError, "Overloaded"),
 ]
 
@@ -336,7 +337,7 @@ async def test_an_unreachable_upstream() -> None:
 async def test_an_upstream_that_never_answers_times_out(fake: FakeOpenAIRaw, stream: bool) -> None:
     native = NativeOpenAIUpstream(settings_for(fake, request_timeout=0.2))
     fake.enqueue_raw(Raw(200, b"", hang_before=True))
-    with pytest.raises(errors.TimeoutError_, match=r"no answer within 0\.2 s"):
+    with pytest.raises(errors.UpstreamTimeoutError, match=r"no answer within 0\.2 s"):
         if stream:
             await collect(native.stream(request(stream=True)))
         else:
@@ -349,7 +350,7 @@ async def test_a_stream_that_goes_silent_times_out(fake: FakeOpenAIRaw) -> None:
     fake.enqueue_raw(RawStream([{"choices": [{"index": 0, "delta": {"content": "a"}}]}], hang=True))
     chunks = native.stream(request(stream=True))
     assert text_of([await anext(chunks)]) == "a"
-    with pytest.raises(errors.TimeoutError_):
+    with pytest.raises(errors.UpstreamTimeoutError):
         await anext(chunks)
     await native.aclose()
 
@@ -381,8 +382,9 @@ async def test_a_200_that_is_no_event_stream(
     fake.enqueue_raw(Raw(200, body, content_type))
     with pytest.raises(errors.ApiError) as caught:
         await collect(upstream.stream(request(stream=True)))
-    assert caught.value.message.startswith("upstream error 502: the upstream answered 200")
-    assert type(caught.value) is errors.ApiError
+    assert isinstance(caught.value, errors.IncompleteAnswerError)
+    assert caught.value.message.startswith("the upstream answered 200")
+    assert caught.value.status == 502
 
 
 async def test_events_that_are_not_json(
@@ -398,7 +400,9 @@ async def test_a_200_that_is_no_completion(
     fake: FakeOpenAIRaw, upstream: NativeOpenAIUpstream, body: bytes
 ) -> None:
     fake.enqueue_raw(Raw(200, body))
-    with pytest.raises(errors.ApiError, match=r"^upstream error 502: .* a chat completion"):
+    with pytest.raises(
+        errors.IncompleteAnswerError, match=r"^the upstream answered .* a chat completion"
+    ):
         await upstream.complete(request())
 
 
