@@ -130,7 +130,10 @@ def test_the_banner_warns_about_an_exposed_address_and_missing_keys(
 ) -> None:
     settings = load_settings({"host": host, "gemini_api_key": "g"}, env_file=None)
     warnings = startup_warnings(settings, {"openai", "gemini", "ollama"})
-    exposure = f"binding {host} exposes this proxy, and the keys behind it, to your network."
+    exposure = (
+        f"binding {host} exposes this proxy to your network; clients need "
+        "PROXY_AUTH_TOKEN as their key."
+    )
     assert warnings == [exposure] * exposed + [
         "no key for OpenAI: set OPENAI_API_KEY (or put it in .env)."
     ]

@@ -82,7 +82,13 @@ def tokens(count: int | None) -> str:
 
 
 def print_banner(
-    url: str, provider: str, rows: Sequence[AliasRow], warnings: Iterable[str], version: str
+    url: str,
+    provider: str,
+    rows: Sequence[AliasRow],
+    warnings: Iterable[str],
+    version: str,
+    *,
+    token_set: bool = False,
 ) -> None:
     """The start-up banner: where the proxy listens, which model serves each alias, how to use it."""
     console.print(
@@ -94,7 +100,8 @@ def print_banner(
         print_warning(warning)
     console.print("Point Claude Code at it:")
     console.print(
-        f"  [bold]ANTHROPIC_BASE_URL={url} ANTHROPIC_AUTH_TOKEN=claude-proxy "
+        f"  [bold]ANTHROPIC_BASE_URL={url} "
+        f"ANTHROPIC_AUTH_TOKEN={'$PROXY_AUTH_TOKEN' if token_set else 'claude-proxy'} "
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 claude[/bold]",
         soft_wrap=True,
     )

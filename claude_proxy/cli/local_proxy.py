@@ -3,7 +3,6 @@ serves the settings at hand, and whether a port is free. Used by `run`, `doctor`
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 import urllib.error
@@ -58,13 +57,3 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -120,7 +120,12 @@ def stop_proxy(process: subprocess.Popen[bytes]) -> None:
 
 
 def client_environment(
-    env: Mapping[str, str], url: str, health: Mapping[str, Any], *, claude_code: bool = True
+    env: Mapping[str, str],
+    url: str,
+    health: Mapping[str, Any],
+    *,
+    claude_code: bool = True,
+    token: str | None = None,
 ) -> dict[str, str]:
     """The child's environment: the proxy's URL, a key so it does not ask to log in, no
     non-essential traffic, and the big model's limits so Claude Code compacts in time.
@@ -128,15 +133,17 @@ def client_environment(
     One key variable is set and the other removed: with both, clients disagree on which wins.
     Claude Code gets ANTHROPIC_AUTH_TOKEN, because a custom ANTHROPIC_API_KEY makes its
     terminal UI ask whether to use the key, with "No (recommended)" preselected; other
-    clients get ANTHROPIC_API_KEY, the one every Anthropic client reads.
+    clients get ANTHROPIC_API_KEY, the one every Anthropic client reads. The key is the
+    proxy's PROXY_AUTH_TOKEN when one is set, else any word (the proxy holds the real keys).
     """
     child = dict(env)
     child["ANTHROPIC_BASE_URL"] = url
+    key = token or CLIENT_KEY
     if claude_code:
-        child["ANTHROPIC_AUTH_TOKEN"] = CLIENT_KEY
+        child["ANTHROPIC_AUTH_TOKEN"] = key
         child.pop("ANTHROPIC_API_KEY", None)
     else:
-        child["ANTHROPIC_API_KEY"] = CLIENT_KEY
+        child["ANTHROPIC_API_KEY"] = key
         child.pop("ANTHROPIC_AUTH_TOKEN", None)
     child["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1"
     limits = health.get("limits") or {}
@@ -228,7 +235,14 @@ def launch(argv: Sequence[str], settings: Settings, overrides: dict[str, Any]) -
         try:
             print_note(f"claude-proxy: {how}")
             claude_code = Path(argv[0]).name == "claude"
-            env = client_environment(os.environ, proxy.url, proxy.health, claude_code=claude_code)
+            secret = settings.proxy_auth_token
+            env = client_environment(
+                os.environ,
+                proxy.url,
+                proxy.health,
+                claude_code=claude_code,
+                token=secret.get_secret_value() if secret is not None else None,
+            )
             return run_child([executable, *argv[1:]], env)
         finally:
             if proxy.process is not None:

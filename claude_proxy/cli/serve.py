@@ -51,6 +51,7 @@ def serve(
     """Run the proxy in the foreground."""
     overrides = {field: ctx.params[field] for field in SERVE_OPTIONS}
     settings = settings_from(overrides)
+    refuse_an_open_door(settings)
     try:
         from claude_proxy.cli.local_proxy import check_bindable
 
@@ -99,21 +100,44 @@ async def _serve(settings: Settings, *, debug_rich: bool) -> None:
     rows = alias_rows(settings, upstream)
     warnings = startup_warnings(settings, {row.provider for row in rows})
     url = base_url(loopback(settings.host), settings.port)
-    print_banner(url, settings.preferred_provider, rows, warnings, __version__)
+    print_banner(
+        url,
+        settings.preferred_provider,
+        rows,
+        warnings,
+        __version__,
+        token_set=settings.proxy_auth_token is not None,
+    )
     if settings.workers > 1:
         return  # the workers serve; `serve` runs them once this returns
     await run_server(settings, create_app(settings, upstream=upstream))
 
 
+def refuse_an_open_door(settings: Settings) -> None:
+    """Anyone who reaches a non-loopback address could spend the keys behind the proxy:
+    binding one needs PROXY_AUTH_TOKEN."""
+    from claude_proxy.server.access import is_loopback_host
+
+    if not is_loopback_host(settings.host) and settings.proxy_auth_token is None:
+        raise CommandError(
+            f"refusing to listen on {settings.host} without PROXY_AUTH_TOKEN: anyone who can "
+            "reach it could spend your provider keys",
+            "Set a token (`claude-proxy config set proxy_auth_token`, or PROXY_AUTH_TOKEN in the "
+            "environment) and give it to clients as their API key; or bind 127.0.0.1.",
+            exit_code=2,
+        )
+
+
 def startup_warnings(settings: Settings, providers: set[str]) -> list[str]:
     """What the banner warns about: an exposed address, providers without a key."""
-    from claude_proxy.cli.local_proxy import is_loopback
     from claude_proxy.providers import provider_for
+    from claude_proxy.server.access import is_loopback_host
 
     warnings = []
-    if not is_loopback(settings.host):
+    if not is_loopback_host(settings.host):
         warnings.append(
-            f"binding {settings.host} exposes this proxy, and the keys behind it, to your network."
+            f"binding {settings.host} exposes this proxy to your network; clients need "
+            "PROXY_AUTH_TOKEN as their key."
         )
     for provider in sorted(providers):
         info = provider_for(provider)

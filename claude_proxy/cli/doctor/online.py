@@ -48,6 +48,8 @@ async def check_online(
     first_alias: dict[str, Alias] = {}
     for alias, choice in choices.items():
         first_alias.setdefault(choice.model, alias)
+    secret = settings.proxy_auth_token
+    token = secret.get_secret_value() if secret is not None else "doctor"
     server_log = logging.getLogger("claude_proxy")
     level = server_log.level
     server_log.setLevel(logging.CRITICAL)  # the checks report what the log would say
@@ -56,7 +58,7 @@ async def check_online(
             timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 return [
-                    await check_model_online(session, f"{base}/v1/messages", alias, model)
+                    await check_model_online(session, f"{base}/v1/messages", alias, model, token)
                     for model, alias in first_alias.items()
                 ]
     finally:
@@ -64,7 +66,7 @@ async def check_online(
 
 
 async def check_model_online(
-    session: aiohttp.ClientSession, url: str, alias: str, model: str
+    session: aiohttp.ClientSession, url: str, alias: str, model: str, token: str
 ) -> Check:
     name = f"online {alias}"
     body = {
@@ -76,7 +78,7 @@ async def check_model_online(
     }
     started = time.perf_counter()
     try:
-        async with session.post(url, json=body, headers={"x-api-key": "doctor"}) as response:
+        async with session.post(url, json=body, headers={"x-api-key": token}) as response:
             if response.status != 200:
                 error = (await response.json(content_type=None)).get("error", {})
                 return Check(
