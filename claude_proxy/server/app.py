@@ -17,7 +17,8 @@ from aiohttp import web
 from claude_proxy import __version__
 from claude_proxy.model_map import ALIASES, map_model
 from claude_proxy.server.access import access_middleware, cors_headers
-from claude_proxy.server.keys import ANTHROPIC, SETTINGS, STREAMS, UPSTREAM
+from claude_proxy.server.fallbacks import Cooldowns
+from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, SETTINGS, STREAMS, UPSTREAM
 from claude_proxy.server.listen_limits import (
     FD_RESERVE,
     ProxySite,
@@ -82,6 +83,7 @@ def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.A
     app.on_response_prepare.append(honour_connection_close)
     app[SETTINGS] = settings
     app[STREAMS] = RunningStreams()
+    app[COOLDOWNS] = Cooldowns()
     app.cleanup_ctx.append(_upstream_context(upstream))
     app.on_shutdown.append(_drain_streams)
     app.router.add_get("/", handle_root)

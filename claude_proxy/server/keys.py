@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from claude_proxy.server.fallbacks import Cooldowns
 from claude_proxy.server.request_log import RequestLog
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ SETTINGS = web.AppKey("settings", Settings)
 UPSTREAM = web.AppKey("upstream", Upstream)
 ANTHROPIC = web.AppKey("anthropic", AnthropicPassthrough)
 STREAMS: web.AppKey[RunningStreams] = web.AppKey("streams")
+COOLDOWNS = web.AppKey("cooldowns", Cooldowns)
+"""Models that answered 429 with retry-after, skipped by fallbacks until then."""
 """The streams being written; a shutdown drains them."""
 
 LOG = web.RequestKey("log", RequestLog)

@@ -18,8 +18,9 @@ from claude_proxy import errors
 from claude_proxy.model_map import ModelChoice, map_model
 from claude_proxy.providers import ProviderOptions, Quirks, quirks_for
 from claude_proxy.server.body_guard import check_tool_schemas, read_body
-from claude_proxy.server.keys import ANTHROPIC, LOG, SETTINGS, UPSTREAM
-from claude_proxy.server.stream_writer import SSE_HEADERS, Deadlines, write_stream
+from claude_proxy.server.fallbacks import candidates, may_fall_back
+from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, LOG, SETTINGS, UPSTREAM
+from claude_proxy.server.stream_writer import MODEL_HEADER, SSE_HEADERS, Deadlines, write_stream
 from claude_proxy.settings import Settings
 from claude_proxy.translate.request import (
     requested_model,
@@ -48,6 +49,30 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
         return await relay_to_anthropic(request, body, choice, request.app[ANTHROPIC].messages)
     validate_request(body)
     request[LOG].count(body)
+    cooldowns = request.app[COOLDOWNS]
+    chain = candidates(choice, request.app[SETTINGS], request.app[UPSTREAM], cooldowns)
+    for choice in chain:
+        try:
+            return await answer(request, body, choice)
+        except errors.ProxyError as exc:
+            cooldowns.note(choice.model, exc)
+            if choice is chain[-1] or not may_fall_back(exc):
+                raise
+            logger.warning(
+                "%s failed before the first byte (%s); falling back [%s]",
+                choice.model,
+                exc.error_type,
+                request[LOG].request_id,
+            )
+            request[LOG].failed.append(choice.model)
+    raise AssertionError("unreachable: the last candidate returns or raises")
+
+
+async def answer(
+    request: web.Request, body: dict[str, Any], choice: ModelChoice
+) -> web.StreamResponse:
+    """Translate, send to `choice`'s model, and answer: as SSE or as one JSON message."""
+    request[LOG].choice = choice
     settings = request.app[SETTINGS]
     upstream = request.app[UPSTREAM]
     target = upstream.target(choice.model, choice.provider)
@@ -69,15 +94,15 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
         )
     try:
         async with asyncio.timeout(settings.request_timeout):
-            answer = await upstream.complete(openai_request)
+            completion = await upstream.complete(openai_request)
     except TimeoutError:
         raise Deadlines.of(settings).error(began=False, ran_out=True) from None
-    response = quirks.fix_response(answer, body)
+    response = quirks.fix_response(completion, body)
     message = to_anthropic_message(
         response, requested_model=body["model"], stop_sequences=stop_sequences, target=target
     )
     request[LOG].usage = message["usage"]
-    return web.json_response(message)
+    return web.json_response(message, headers={MODEL_HEADER: choice.model})
 
 
 async def handle_count_tokens(request: web.Request) -> web.StreamResponse:
@@ -147,9 +172,11 @@ async def relay_to_anthropic(
     reply = await send(body, await request.read(), choice.model, request.headers)
     if reply.events is None:
         log.usage = reply.usage
-        return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+        headers = {**reply.headers, MODEL_HEADER: choice.model}
+        return web.Response(status=reply.status, body=reply.body, headers=headers)
     log.streamed = True
-    response = web.StreamResponse(headers={**SSE_HEADERS, "request-id": log.request_id})
+    headers = {**SSE_HEADERS, "request-id": log.request_id, MODEL_HEADER: choice.model}
+    response = web.StreamResponse(headers=headers)
     try:
         await response.prepare(request)
         async for data in reply.events:

@@ -33,6 +33,8 @@ class RequestLog:
     finished: float = 0.0
     """Unix time the answer was complete."""
     error: errors.ProxyError | None = None
+    failed: list[str] = field(default_factory=list)
+    """Models that failed before `choice` answered (fallbacks)."""
 
     def count(self, body: dict[str, Any]) -> None:
         """Note the size of a request: its messages and tools."""
@@ -68,6 +70,8 @@ class RequestLog:
         parts = [self.method, shorten(self.path)]
         if self.choice is not None:
             parts.append(f"{shorten(self.choice.requested)} -> {shorten(self.choice.model)}")
+        if self.failed:
+            parts.append(f"(after {', '.join(shorten(model) for model in self.failed)} failed)")
         if self.streamed:
             parts.append("stream")
         parts += [str(self.status), f"{self.seconds * 1000:.0f}ms", f"[{self.request_id}]"]

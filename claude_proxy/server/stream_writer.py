@@ -34,6 +34,8 @@ from claude_proxy.upstream.base import close_stream
 logger = logging.getLogger(__name__)
 
 PING: Event = ("ping", {"type": "ping"})
+MODEL_HEADER = "x-claude-proxy-model"
+"""Which upstream model answered (a fallback may have): on every answer of /v1/messages."""
 SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
     "Cache-Control": "no-cache",
@@ -85,7 +87,10 @@ class _SseWriter:
     async def send(self, events: list[Event]) -> None:
         async with self._lock:
             if self.response is None:
-                headers = {**SSE_HEADERS, "request-id": self.request[LOG].request_id}
+                log = self.request[LOG]
+                headers = {**SSE_HEADERS, "request-id": log.request_id}
+                if log.choice is not None:
+                    headers[MODEL_HEADER] = log.choice.model
                 self.response = web.StreamResponse(headers=headers)
                 await self.response.prepare(self.request)
                 events = self.translator.start() + events

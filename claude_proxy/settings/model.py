@@ -166,6 +166,10 @@ class Settings(BaseSettings):
     )
     # NoDecode: pydantic-settings would read a list from the environment as JSON only;
     # `_split_origins` takes the comma-separated form people write (and JSON as well).
+    fallback_models: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Models tried in order when the upstream fails before the first byte (429, 5xx, a timeout, no connection), comma-separated; alias:model applies to one alias only (opus:gemini-2.5-pro).",
+    )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         [],
         description="Browser origins allowed to call the proxy, comma-separated (https://app.example,http://localhost:3000); requests with any other Origin get 403.",
@@ -191,14 +195,15 @@ class Settings(BaseSettings):
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "fallback_models", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
+        """A list from the environment: comma-separated, or a JSON array."""
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
                 return json.loads(text)
-            return [part for part in text.split(",") if part.strip()]
+            return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
     @field_validator("allowed_origins")
