@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from claude_proxy.cli.console import AliasRow
     from claude_proxy.settings import Settings
     from claude_proxy.upstream.base import Upstream
-    from claude_proxy.upstream.litellm_client import LiteLLMUpstream
+    from claude_proxy.upstream.engines import Engines
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -155,11 +155,11 @@ def alias_rows(settings: Settings, upstream: Upstream) -> list[AliasRow]:
 
 def _load(
     provider: str | None, big_model: str | None, small_model: str | None
-) -> tuple[Settings, LiteLLMUpstream]:
-    from claude_proxy.upstream.litellm_client import LiteLLMUpstream
+) -> tuple[Settings, Engines]:
+    from claude_proxy.upstream.engines import Engines
 
     settings = settings_from(shared_overrides(provider, big_model, small_model))
-    return settings, LiteLLMUpstream(settings)
+    return settings, Engines(settings)
 
 
 def _model_json(info: dict[str, Any]) -> dict[str, Any]:

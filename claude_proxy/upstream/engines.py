@@ -26,7 +26,12 @@ from claude_proxy.translate.target import Target
 from claude_proxy.upstream.base import close_stream
 from claude_proxy.upstream.endpoints import native_provider
 from claude_proxy.upstream.litellm_client import LiteLLMUpstream, import_litellm
-from claude_proxy.upstream.model_facts import provider_names, provider_of
+from claude_proxy.upstream.model_facts import (
+    facts_for,
+    provider_names,
+    provider_of,
+    registry_models,
+)
 from claude_proxy.upstream.native_target import limits_target, target_for
 from claude_proxy.upstream.openai_native import NativeOpenAIUpstream
 
@@ -101,6 +106,13 @@ class Engines:
 
     async def count_tokens(self, request: dict[str, Any]) -> int:
         return await (await self.load_litellm(warm_up=False)).count_tokens(request)
+
+    def model_info(self, model: str) -> dict[str, Any]:
+        """What the map says about a model string; {} when it does not know it."""
+        return dict(facts_for(model).info)
+
+    def registry_models(self, provider: str) -> list[dict[str, Any]]:
+        return registry_models(provider)
 
     def provider_of(self, model: str) -> str | None:
         return provider_of(model)

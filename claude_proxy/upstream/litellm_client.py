@@ -175,18 +175,6 @@ class LiteLLMUpstream:
             return None
         return float(prompt + completion)
 
-    def registry_models(self, provider: str) -> list[dict[str, Any]]:
-        """The chat models LiteLLM's registry lists for a provider, prefixed, with their limits."""
-        models: dict[str, dict[str, Any]] = {}
-        for name, info in self._litellm.model_cost.items():
-            if info.get("litellm_provider") != provider or info.get("mode") != "chat":
-                continue
-            if name.startswith(f"{provider}/"):  # wins over the same model listed bare
-                models[name] = {**info, "model": name}
-            else:
-                models.setdefault(f"{provider}/{name}", {**info, "model": f"{provider}/{name}"})
-        return [models[name] for name in sorted(models)]
-
     # --- Upstream ------------------------------------------------------------------------
 
     async def complete(self, request: dict[str, Any]) -> dict[str, Any]:

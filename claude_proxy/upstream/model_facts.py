@@ -308,3 +308,17 @@ def provider_names() -> frozenset[str]:
                 and isinstance(statement.value.value, str)
             )
     return frozenset()
+
+
+def registry_models(provider: str) -> list[dict[str, Any]]:
+    """The chat models the map lists for a provider, prefixed, with their facts, by name
+    (what `litellm.model_cost` lists, without importing it)."""
+    models: dict[str, dict[str, Any]] = {}
+    for name, info in bundled_model_map().entries.items():
+        if info.get("litellm_provider") != provider or info.get("mode") != "chat":
+            continue
+        if name.startswith(f"{provider}/"):  # wins over the same model listed bare
+            models[name] = {**info, "model": name}
+        else:
+            models.setdefault(f"{provider}/{name}", {**info, "model": f"{provider}/{name}"})
+    return [models[name] for name in sorted(models)]

@@ -21,7 +21,7 @@ from claude_proxy.model_map import ALIASES, Alias, ModelChoice, alias_target, ma
 from claude_proxy.providers import PROVIDERS, ProviderInfo, provider_for
 from claude_proxy.settings import Settings, config_file_path
 from claude_proxy.settings.sources import Layer, Origin, display, field_names, layers, origins
-from claude_proxy.upstream.litellm_client import LiteLLMUpstream
+from claude_proxy.upstream.engines import Engines
 
 CLAUDE_INSTALL_HINT = (
     "Install Claude Code with `npm install -g @anthropic-ai/claude-code` "
@@ -37,7 +37,7 @@ def run_checks(overrides: dict[str, Any], *, online: bool = False) -> list[Check
         settings = settings_from(overrides)
     except CommandError as exc:
         return [*checks, Check("settings", "fail", exc.message, exc.hint), check_claude()]
-    upstream = LiteLLMUpstream(settings)
+    upstream = Engines(settings)
     stack = layers(overrides)
     by_field = {origin.field: origin for origin in origins(settings, stack)}
     choices = {alias: map_model(alias, settings, upstream) for alias in ALIASES}
@@ -175,9 +175,7 @@ def check_together(
     return checks
 
 
-def check_model(
-    alias: Alias, choice: ModelChoice, settings: Settings, upstream: LiteLLMUpstream
-) -> Check:
+def check_model(alias: Alias, choice: ModelChoice, settings: Settings, upstream: Engines) -> Check:
     name = f"{alias} model"
     target, _rule = alias_target(alias, settings)
     if "falls back to the OpenAI mapping" in choice.reason:

@@ -21,7 +21,7 @@ from claude_proxy.server.app import create_app, serving_on_loopback
 from claude_proxy.settings import Settings
 
 if TYPE_CHECKING:
-    from claude_proxy.upstream.litellm_client import LiteLLMUpstream
+    from claude_proxy.upstream.engines import Engines
 
 REQUEST_TIMEOUT = 120.0
 TOOL = {
@@ -43,7 +43,7 @@ FIXES = {
 
 
 async def check_online(
-    settings: Settings, upstream: LiteLLMUpstream, choices: Mapping[Alias, ModelChoice]
+    settings: Settings, upstream: Engines, choices: Mapping[Alias, ModelChoice]
 ) -> list[Check]:
     first_alias: dict[str, Alias] = {}
     for alias, choice in choices.items():
