@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from claude_proxy.cli.app import app
 from claude_proxy.settings import Settings, config_file_path, load_settings
+from tests.helpers.repo import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 LONG_KEY = "sk-proj-0123456789abcdefWXYZ"
 
 

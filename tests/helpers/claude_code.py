@@ -1,8 +1,4 @@
-"""The real Claude Code CLI, headless, through the proxy to a fake OpenAI upstream.
-
-The CLI is installed (pinned) by .ci/run into .tools/claude-code. Outside CI the test skips,
-saying why, when the binary is absent; in CI its absence is a failure.
-"""
+"""The real Claude Code CLI: the copy `.ci/run` installs into `.tools/claude-code`."""
 
 from __future__ import annotations
 
@@ -11,12 +7,12 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
+from tests.helpers.repo import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 PINNED = REPO / ".tools" / "claude-code" / "node_modules" / ".bin" / "claude"
 
 
@@ -26,8 +22,7 @@ def claude_binary() -> str | None:
     return shutil.which("claude")
 
 
-@pytest.fixture
-def claude() -> str:
+def pinned_claude() -> str:
     binary = claude_binary()
     if binary is None:
         if os.environ.get("CI"):
@@ -40,7 +35,8 @@ def claude() -> str:
     return binary
 
 
-async def run_claude(claude: str, proxy_url: str, workdir: Path, prompt: str) -> dict:
+async def run_claude(claude: str, proxy_url: str, workdir: Path, prompt: str) -> dict[str, Any]:
+    """`claude -p PROMPT --output-format json` headless against the proxy; its JSON result."""
     home = workdir.parent / "claude-home"
     home.mkdir(exist_ok=True)
     env = {
@@ -75,33 +71,5 @@ async def run_claude(claude: str, proxy_url: str, workdir: Path, prompt: str) ->
     assert process.returncode == 0, (
         f"claude exited {process.returncode}: {stdout.decode()[-2000:]} {stderr.decode()[-2000:]}"
     )
-    return json.loads(stdout)
-
-
-@pytest.mark.claude_code
-async def test_claude_code_runs_a_bash_tool_through_the_proxy(
-    claude: str, proxy_url: str, fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    workdir = tmp_path / "project"
-    workdir.mkdir()
-    command = {
-        "command": "echo written-through-the-proxy > proof.txt",
-        "description": "Write the proof file",
-    }
-    fake_openai.enqueue(
-        Answer(
-            text="I'll write the file.",
-            tool_calls=[ToolCall("call_bash_1", "Bash", json.dumps(command))],
-        ),
-        Answer(text="Done: proof.txt holds the line."),
-    )
-    result = await run_claude(claude, proxy_url, workdir, "Write proof.txt with a shell command.")
-
-    assert (workdir / "proof.txt").read_text().strip() == "written-through-the-proxy"
-    assert result["is_error"] is False
-    assert result["result"] == "Done: proof.txt holds the line."
-    assert len(fake_openai.requests) == 2
-    second = fake_openai.requests[1]["messages"]
-    tool_messages = [m for m in second if m["role"] == "tool"]
-    assert [m["tool_call_id"] for m in tool_messages] == ["call_bash_1"]
-    assert all(m.get("stream") is True for m in fake_openai.requests)
+    result: dict[str, Any] = json.loads(stdout)
+    return result

@@ -4,12 +4,15 @@ client that leaves cancels the upstream request."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import anthropic
 
+from claude_proxy.server.stream_writer import filtered
 from tests.fakes.openai_upstream import Answer, FakeOpenAI
+from tests.helpers.sse import event_names
 
 REQUEST = {
     "model": "claude-opus-5-5",
@@ -17,10 +20,6 @@ REQUEST = {
     "stream": True,
     "messages": [{"role": "user", "content": "hello"}],
 }
-
-
-def event_names(sse: str) -> list[str]:
-    return [line.removeprefix("event: ") for line in sse.splitlines() if line.startswith("event: ")]
 
 
 async def test_pings_while_the_upstream_is_silent(
@@ -64,3 +63,20 @@ async def test_client_disconnect_cancels_the_upstream_request(
         await response.content.readuntil(b"text_delta")
         response.close()
     await asyncio.wait_for(fake_openai.disconnected.wait(), timeout=5)
+
+
+class Doubler:
+    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+        return [chunk, chunk]
+
+    def finish(self) -> list[dict[str, Any]]:
+        return [{"end": True}]
+
+
+async def test_filtered_applies_the_filter_then_its_finish() -> None:
+    async def upstream() -> AsyncIterator[dict[str, Any]]:
+        for n in range(3):
+            yield {"n": n}
+
+    out = [chunk async for chunk in filtered(upstream(), Doubler())]
+    assert out == [{"n": 0}, {"n": 0}, {"n": 1}, {"n": 1}, {"n": 2}, {"n": 2}, {"end": True}]

@@ -1,0 +1,79 @@
+"""The `claude-proxy` app: every command's help (fast, nothing heavy imported), the version,
+shell completion, and the docs showing every command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from claude_proxy.cli.app import app
+from tests.helpers.repo import REPO
+
+
+def command_paths() -> list[list[str]]:
+    """Every command and group of the app, as argument lists: [], ["serve"], ["config", "set"], ..."""
+    paths: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        paths.append(path)
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, [*path, name])
+
+    walk(get_command(app), [])
+    return paths
+
+
+def test_every_commands_help_is_fast_and_imports_nothing_heavy() -> None:
+    """Help must not import litellm (~3 s) nor the server; it answers in well under 0.5 s."""
+    paths = command_paths()
+    assert ["config", "set"] in paths and ["models", "resolve"] in paths and ["run"] in paths
+    script = (
+        "import json, sys, time\n"
+        "started = time.perf_counter()\n"
+        "from typer.testing import CliRunner\n"
+        "from claude_proxy.cli.app import app\n"
+        "imported = time.perf_counter() - started\n"
+        "slowest = 0.0\n"
+        f"for path in {paths!r}:\n"
+        "    started = time.perf_counter()\n"
+        "    result = CliRunner().invoke(app, [*path, '--help'])\n"
+        "    slowest = max(slowest, time.perf_counter() - started)\n"
+        "    assert result.exit_code == 0 and 'Usage' in result.output, (path, result.output)\n"
+        "heavy = [m for m in ('litellm', 'aiohttp.web', 'tomlkit', 'watchfiles') if m in sys.modules]\n"
+        "print(json.dumps({'heavy': heavy, 'imported': imported, 'slowest': slowest}))\n"
+    )
+    timings = []
+    for _ in range(3):  # the best of three, so a busy machine does not fail the test
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        report = json.loads(result.stdout.splitlines()[-1])
+        assert report["heavy"] == []
+        timings.append(report["imported"] + report["slowest"])
+    assert min(timings) < 0.5, timings
+
+
+def test_shell_completion_comes_from_typer() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert "--install-completion" in result.output and "--show-completion" in result.output
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("claude-proxy ")
+
+
+def test_the_docs_show_every_command_and_the_quick_start_ends_with_run() -> None:
+    doc = (REPO / "docs" / "cli.md").read_text()
+    missing = [p for p in command_paths()[1:] if f"$ claude-proxy {' '.join(p)}" not in doc]
+    assert missing == [], "docs/cli.md shows no run of these commands"
+    readme = (REPO / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert quick_start.rstrip().endswith("```sh\nuv run claude-proxy run claude\n```")
+    assert "docs/cli.md" in readme
