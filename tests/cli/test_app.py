@@ -1,5 +1,6 @@
 """The `claude-proxy` app: every command's help (fast, nothing heavy imported), the version,
-shell completion, and the docs showing every command."""
+shell completion, the one place errors of the tree become a message and an exit status, and
+the docs showing every command."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
 from claude_proxy.cli.app import app
+from claude_proxy.errors import CommandError, MissingKeyError
 from tests.helpers.repo import REPO
 
 
@@ -67,6 +71,42 @@ def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.startswith("claude-proxy ")
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "shown"),
+    [
+        (
+            CommandError("the port is taken", "Pick another with --port.", exit_code=3),
+            3,
+            ["error: the port is taken", "Pick another with --port."],
+        ),
+        (
+            MissingKeyError("No key for OpenAI: set OPENAI_API_KEY."),
+            1,
+            ["error: No key for OpenAI: set OPENAI_API_KEY."],
+        ),
+        (KeyboardInterrupt(), 130, []),
+    ],
+    ids=["command-error", "proxy-error", "ctrl-c"],
+)
+def test_errors_of_the_tree_become_a_message_and_an_exit_status(
+    error: BaseException, code: int, shown: list[str]
+) -> None:
+    """`CliGroup.invoke` is the one place: a message, the hint, an exit status, no traceback."""
+    from claude_proxy.cli import app as app_module
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    failing = typer.Typer(cls=app_module.CliGroup)
+    failing.command("boom")(lambda: fail())
+    failing.command("other")(lambda: None)
+    result = CliRunner().invoke(failing, ["boom"])
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    for text in shown:
+        assert text in result.output
 
 
 def test_the_docs_show_every_command_and_the_quick_start_ends_with_run() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from claude_proxy.translate.usage import to_anthropic_usage
+from claude_proxy.translate.usage import count_of, to_anthropic_usage
 
 ZERO_USAGE = {
     "input_tokens": 0,
@@ -103,3 +105,24 @@ def test_to_anthropic_usage(usage: dict | None, expected: dict) -> None:
     result = to_anthropic_usage(usage)
     assert result == expected
     assert all(type(value) is int for value in result.values())
+
+
+@pytest.mark.parametrize(
+    ("value", "count"),
+    [
+        (7, 7),
+        (7.9, 7),
+        (0, 0),
+        (-3, 0),
+        (None, 0),
+        ("12", 0),
+        (True, 0),
+        (False, 0),
+        (math.inf, 0),
+        (math.nan, 0),
+        ([1], 0),
+    ],
+)
+def test_count_of(value: object, count: int) -> None:
+    assert count_of(value) == count
+    assert type(count_of(value)) is int
