@@ -150,6 +150,26 @@ def test_no_test_module_imports_another() -> None:
     )
 
 
+def finds_claude_on_path(node: ast.AST) -> bool:
+    """`shutil.which("claude")`, `which("claude", ...)`."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    first = node.args[0]
+    return name == "which" and isinstance(first, ast.Constant) and first.value == "claude"
+
+
+def test_no_test_runs_a_claude_found_on_path() -> None:
+    """The Claude Code tests run the pinned CLI only (tests/helpers/claude_code.py)."""
+    offences = [
+        f"{path.relative_to(REPO)}:{node.lineno}"
+        for path in sorted(TESTS.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if finds_claude_on_path(node)
+    ]
+    assert offences == []
+
+
 # --- no import cycle -------------------------------------------------------------------------
 
 

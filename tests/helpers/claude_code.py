@@ -1,11 +1,12 @@
-"""The real Claude Code CLI: the copy `.ci/run` installs into `.tools/claude-code`."""
+"""The real Claude Code CLI, pinned: only the copy `.ci/run` installs into `.tools/claude-code`
+is ever run, never a `claude` found on PATH (whose version nobody chose)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +15,25 @@ import pytest
 from tests.helpers.repo import REPO
 
 PINNED = REPO / ".tools" / "claude-code" / "node_modules" / ".bin" / "claude"
+MISSING = (
+    "Claude Code is not installed at {path}: run `bash .ci/run` once "
+    "(it installs the pinned @anthropic-ai/claude-code into .tools/claude-code)"
+)
 
 
-def claude_binary() -> str | None:
-    if PINNED.exists():
-        return str(PINNED)
-    return shutil.which("claude")
+def in_ci(env: Mapping[str, str]) -> bool:
+    return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def pinned_claude() -> str:
-    binary = claude_binary()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "Claude Code is not installed: .ci/run should have installed it into .tools/claude-code"
-            )
-        pytest.skip(
-            "Claude Code is not installed: run `bash .ci/run` once, or npm install @anthropic-ai/claude-code@2.1.330"
-        )
-    return binary
+def pinned_claude(binary: Path = PINNED, env: Mapping[str, str] = os.environ) -> str:
+    """The pinned CLI's path. When it is missing the test fails under CI and skips elsewhere,
+    saying how to install it."""
+    if binary.is_file() and os.access(binary, os.X_OK):
+        return str(binary)
+    message = MISSING.format(path=binary)
+    if in_ci(env):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 async def run_claude(claude: str, proxy_url: str, workdir: Path, prompt: str) -> dict[str, Any]:

@@ -151,3 +151,43 @@ def test_claude_on_path_and_its_version(
         "message": f"2.1.330 (Claude Code) at {script}",
         "fix": None,
     }
+
+
+@pytest.mark.parametrize("name", ["TOGETHERAI_API_KEY", "TOGETHER_API_KEY", "TOGETHER_AI_API_KEY"])
+@pytest.mark.parametrize("where", ["environment", ".env"])
+def test_every_together_key_name_is_found_and_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, where: str
+) -> None:
+    """Each name the settings read the Together key from is one doctor finds and names."""
+    if where == "environment":
+        monkeypatch.setenv(name, TOGETHER_KEY)
+    else:
+        (tmp_path / ".env").write_text(f"{name}={TOGETHER_KEY}\n")
+    result, checks = doctor("--provider", "together")
+    assert result.exit_code == 0, result.output
+    [variables] = checks["Together variables"]
+    assert variables["status"] == "pass", variables
+    assert variables["message"].startswith(
+        f"found {name} ({where}); claude-proxy uses {name} ({where})"
+    )
+    primary = name == "TOGETHERAI_API_KEY"
+    assert (
+        "LiteLLM's own tools read only TOGETHERAI_API_KEY" in variables["message"]
+    ) is not primary
+    [key] = checks["Together key"]
+    assert key["status"] == "pass"
+    assert key["message"].startswith(f"{name} from {where} (****")
+    assert "looks like a Together key" in key["message"]
+    assert TOGETHER_KEY not in result.output
+
+
+def test_two_together_names_with_one_value_are_found_without_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOGETHER_AI_API_KEY", TOGETHER_KEY)
+    monkeypatch.setenv("TOGETHER_API_KEY", TOGETHER_KEY)
+    _, checks = doctor("--provider", "together")
+    [variables] = checks["Together variables"]
+    assert variables["status"] == "pass"
+    assert "TOGETHER_API_KEY (environment)" in variables["message"]
+    assert "TOGETHER_AI_API_KEY (environment)" in variables["message"]
