@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from claude_proxy import errors
 from claude_proxy.model_map import ModelChoice
 from claude_proxy.server.request_log import RequestLog
@@ -34,14 +36,15 @@ def test_count_ignores_a_body_without_a_message_list() -> None:
     assert (log.messages, log.tools) == (None, None)
 
 
-def test_finish_records_the_outcome_and_when() -> None:
-    log = RequestLog("req_1", "POST", "/v1/messages")
-    before = time.time()
+def test_finish_records_the_outcome_and_when(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = RequestLog("req_1", "POST", "/v1/messages", started=100.0)
+    monkeypatch.setattr(time, "perf_counter", lambda: 102.5)
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.0)
     error = errors.RateLimitError("slow down")
     log.finish(429, error)
     assert (log.status, log.error) == (429, error)
-    assert log.seconds >= 0
-    assert log.finished >= before  # Unix time, for the rich line's clock
+    assert log.seconds == 2.5  # from the monotonic clock
+    assert log.finished == 1_700_000_000.0  # Unix time, for the rich line's clock
     assert (log.error_type, log.error_message) == ("rate_limit_error", "slow down")
 
 
