@@ -4,16 +4,20 @@ at 80 columns."""
 
 from __future__ import annotations
 
+import re
 import socket
+import typing
 from pathlib import Path
 
 import aiohttp
 import pytest
+from typer.core import TyperOption
+from typer.main import get_command
 from typer.testing import CliRunner
 
 from claude_proxy.cli.app import app
 from claude_proxy.cli.serve import startup_warnings
-from claude_proxy.settings import config_file_path, load_settings
+from claude_proxy.settings import Provider, config_file_path, load_settings
 from claude_proxy.upstream.litellm_client import import_litellm
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
 from tests.helpers.ports import free_port
@@ -166,3 +170,38 @@ async def test_serve_debug_rich_prints_one_line_per_request(
     assert plain[1].endswith("rate_limit_error: Rate limit reached for gpt-4o")
     assert "\x1b[31mrate_limit_error" in lines[1]  # red
     assert "POST /v1/messages claude-opus-5-5 -> openai/gpt-4o" not in log  # no quiet line too
+
+
+def serve_help(columns: int) -> str:
+    """`claude-proxy serve --help` as a terminal `columns` wide shows it."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers.repo import REPO
+
+    result = subprocess.run(
+        [sys.executable, "-m", "claude_proxy", "serve", "--help"],
+        env={**os.environ, "COLUMNS": str(columns), "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_serve_help_at_80_columns_shows_every_option_whole() -> None:
+    command = get_command(app).commands["serve"]  # type: ignore[attr-defined]
+    options = [p for p in command.params if isinstance(p, TyperOption)]
+    flags = [flag for p in options for flag in (*p.opts, *p.secondary_opts)]
+    assert "--process-newlines" in flags and "--no-preserve-openai-newlines" in flags
+    text = serve_help(80)
+    cut = [f for f in flags if not re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", text)]
+    assert cut == [], f"cut or missing at 80 columns: {cut}\n{text}"
+    assert "…" not in text
+    assert "<bool>" not in text and "BOOLEAN" not in text
+    choices = typing.get_args(Provider)
+    assert choices == ("openai", "google", "together", "anthropic")
+    provider_line = next(line for line in text.splitlines() if "--provider" in line)
+    assert all(choice in provider_line for choice in choices), text
