@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from claude_proxy.settings import Settings, load_settings
+from tests.fakes.gemini_upstream import FakeGemini
 from tests.fakes.openai_upstream import FakeOpenAI
+from tests.helpers.claude_code import pinned_claude
+from tests.helpers.proxy import ProxyFactory
 
 # Every variable a setting may be read from, plus the ones LiteLLM reads on its own.
 SETTING_ENV_NAMES = {
@@ -47,7 +49,12 @@ async def fake_openai(aiohttp_server: Any) -> FakeOpenAI:
     return fake
 
 
-ProxyFactory = Callable[..., Awaitable[str]]
+@pytest.fixture
+async def fake_gemini(aiohttp_server: Any) -> FakeGemini:
+    fake = FakeGemini()
+    server = await aiohttp_server(fake.app())
+    fake.base_url = str(server.make_url("/v1beta"))
+    return fake
 
 
 @pytest.fixture
@@ -79,13 +86,11 @@ async def client(proxy_url: str) -> AsyncIterator[anthropic.AsyncAnthropic]:
         yield c
 
 
-def body_of(path: Path) -> dict[str, Any]:
-    """A recorded Claude Code request body, without the fixture's `_headers`."""
-    data = json.loads(path.read_text())
-    return {k: v for k, v in data.items() if not k.startswith("_")}
-
-
-DATA = Path(__file__).parent / "data"
+@pytest.fixture
+def claude() -> str:
+    """The pinned Claude Code CLI (tests/helpers/claude_code.py): skips, or fails under CI,
+    when `bash .ci/run` has not installed it."""
+    return pinned_claude()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

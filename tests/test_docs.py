@@ -3,13 +3,10 @@ commands, and .ci/run runs exactly the README's test command."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from claude_proxy.settings import Settings
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers.repo import REPO
 
 
 @pytest.mark.parametrize("field", sorted(Settings.model_fields))

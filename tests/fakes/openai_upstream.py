@@ -8,11 +8,14 @@ non-streamed paths give the same Message for the same upstream answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+HOLD_BOUND = 20.0
 
 
 @dataclass
@@ -50,6 +53,9 @@ class Answer:
     """Close the connection after this many stream chunks."""
     reasoning: str | None = None
     """Sent as `message.reasoning_content`, streamed as `delta.reasoning_content` before the text."""
+    hold: dict[int, asyncio.Event] = field(default_factory=dict)
+    """Before stream chunk i, wait until the test sets `hold[i]` (for at most `HOLD_BOUND` s,
+    so a test whose condition never comes fails on its assertion instead of hanging)."""
 
     def finish(self) -> str:
         return self.finish_reason or ("tool_calls" if self.tool_calls else "stop")
@@ -188,6 +194,9 @@ class FakeOpenAI:
         try:
             await asyncio.sleep(answer.first_delay)
             for sent, chunk in enumerate(chunks):
+                if sent in answer.hold:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(answer.hold[sent].wait(), timeout=HOLD_BOUND)
                 if answer.drop_after is not None and sent >= answer.drop_after:
                     assert request.transport is not None
                     request.transport.close()

@@ -22,7 +22,6 @@ from claude_proxy.providers import ProviderOptions, quirks_for
 from claude_proxy.providers.gemini import to_client_id, to_upstream_id
 from claude_proxy.providers.gemini_schema import sanitize_schema
 from claude_proxy.translate.target import Target
-from tests.conftest import DATA, ProxyFactory, body_of
 from tests.fakes.gemini_upstream import (
     API_KEY,
     Failure,
@@ -35,7 +34,9 @@ from tests.fakes.gemini_upstream import (
     text,
     thought,
 )
-from tests.test_claude_code import claude, run_claude  # noqa: F401  (claude is a fixture)
+from tests.helpers.claude_code import run_claude
+from tests.helpers.proxy import ProxyFactory
+from tests.helpers.repo import DATA, body_of
 
 MODEL = "claude-opus-5-5"  # -> gemini/gemini-2.5-pro with preferred_provider google
 # Real signatures are standard base64 of opaque bytes: "+", "/" and "=" all occur.
@@ -143,14 +144,6 @@ def test_prepare_request_sanitizes_tools_drops_user_and_folds_text_into_tool_res
 
 
 # --- through the proxy ---------------------------------------------------------------------
-
-
-@pytest.fixture
-async def fake_gemini(aiohttp_server: Any) -> FakeGemini:
-    fake = FakeGemini()
-    server = await aiohttp_server(fake.app())
-    fake.base_url = str(server.make_url("/v1beta"))
-    return fake
 
 
 @pytest.fixture
@@ -605,7 +598,7 @@ async def test_a_wrong_gemini_key_is_an_authentication_error(
 
 @pytest.mark.claude_code
 async def test_claude_code_runs_a_bash_tool_through_gemini(
-    claude: str,  # noqa: F811
+    claude: str,
     gemini_url: str,
     fake_gemini: FakeGemini,
     tmp_path: Path,

@@ -16,8 +16,8 @@ import pytest
 
 from claude_proxy.providers.gemini_schema import sanitize_schema
 from claude_proxy.upstream.litellm_client import import_litellm
-from tests.conftest import DATA
 from tests.fakes.gemini_upstream import schema_problems
+from tests.helpers.repo import DATA
 
 Schema = dict[str, Any]
 PATH = "tools[0].function_declarations[0].parameters"

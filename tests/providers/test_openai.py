@@ -12,9 +12,9 @@ import pytest
 from claude_proxy.providers import ProviderOptions, quirks_for
 from claude_proxy.providers.openai import OpenAIQuirks
 from claude_proxy.translate.target import Target
-from tests.conftest import ProxyFactory
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
-from tests.test_messages import BASH
+from tests.helpers.messages import BASH
+from tests.helpers.proxy import ProxyFactory
 
 GPT = Target(model="openai/gpt-4.1", provider="openai")
 ESCAPE = ProviderOptions(preserve_openai_newlines=False)

@@ -20,11 +20,9 @@ from claude_proxy.providers.together import NewlineFilter, unescape_newlines
 from claude_proxy.settings import load_settings
 from claude_proxy.translate.target import Target
 from claude_proxy.upstream.litellm_client import LiteLLMUpstream
-from tests.conftest import ProxyFactory
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
-from tests.test_claude_code import claude, run_claude
-
-__all__ = ["claude"]  # re-exported so pytest finds the Claude Code fixture in this module
+from tests.helpers.claude_code import run_claude
+from tests.helpers.proxy import ProxyFactory
 
 TOGETHER = Target(model="together_ai/meta-llama/Llama-4-Maverick", provider="together_ai")
 MODEL = "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"

@@ -4,11 +4,9 @@ from typing import Any
 import pytest
 
 from claude_proxy.errors import IncompleteAnswerError
-from claude_proxy.translate.ids import new_message_id, new_tool_use_id
 from claude_proxy.translate.response import to_anthropic_message
 from claude_proxy.translate.target import Target
 from claude_proxy.translate.thinking import Signed, read_signature, sign_thinking
-from claude_proxy.translate.usage import to_anthropic_usage
 
 ZERO_USAGE = {
     "input_tokens": 0,
@@ -385,102 +383,3 @@ def test_an_answer_without_a_message_is_an_error_not_an_empty_end_turn(upstream:
     with pytest.raises(IncompleteAnswerError, match="without a message") as raised:
         to_anthropic_message(upstream, requested_model="m")
     assert raised.value.status == 502
-
-
-@pytest.mark.parametrize(
-    ("usage", "expected"),
-    [
-        pytest.param(None, ZERO_USAGE, id="none"),
-        pytest.param({}, ZERO_USAGE, id="empty"),
-        pytest.param(
-            {"prompt_tokens": 812, "completion_tokens": 41},
-            {**ZERO_USAGE, "input_tokens": 812, "output_tokens": 41},
-            id="plain",
-        ),
-        pytest.param(
-            {
-                "prompt_tokens": 1000,
-                "completion_tokens": 5,
-                "prompt_tokens_details": {"cached_tokens": 900},
-            },
-            {
-                "input_tokens": 100,
-                "output_tokens": 5,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 900,
-            },
-            id="openai-cached",
-        ),
-        pytest.param(
-            {
-                "prompt_tokens": 1000,
-                "completion_tokens": 5,
-                "prompt_tokens_details": {"cached_tokens": 600, "cache_write_tokens": 300},
-            },
-            {
-                "input_tokens": 100,
-                "output_tokens": 5,
-                "cache_creation_input_tokens": 300,
-                "cache_read_input_tokens": 600,
-            },
-            id="cache-write-in-details",
-        ),
-        pytest.param(
-            {
-                "prompt_tokens": 1000,
-                "completion_tokens": 5,
-                "cache_read_input_tokens": 600,
-                "cache_creation_input_tokens": 300,
-                "prompt_tokens_details": {"cached_tokens": None},
-            },
-            {
-                "input_tokens": 100,
-                "output_tokens": 5,
-                "cache_creation_input_tokens": 300,
-                "cache_read_input_tokens": 600,
-            },
-            id="anthropic-style-top-level",
-        ),
-        pytest.param(
-            {
-                "prompt_tokens": 10,
-                "completion_tokens": 2,
-                "prompt_tokens_details": {"cached_tokens": 50},
-            },
-            {
-                "input_tokens": 0,
-                "output_tokens": 2,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 50,
-            },
-            id="never-negative",
-        ),
-        pytest.param(
-            {
-                "prompt_tokens": 10.0,
-                "completion_tokens": None,
-                "prompt_tokens_details": "junk",
-                "cost": 0.01,
-            },
-            {**ZERO_USAGE, "input_tokens": 10},
-            id="odd-types",
-        ),
-        pytest.param(
-            {"prompt_tokens": float("nan"), "completion_tokens": True},
-            ZERO_USAGE,
-            id="nan-and-bool",
-        ),
-    ],
-)
-def test_to_anthropic_usage(usage: dict | None, expected: dict) -> None:
-    result = to_anthropic_usage(usage)
-    assert result == expected
-    assert all(type(value) is int for value in result.values())
-
-
-def test_new_ids_are_unique_and_well_formed() -> None:
-    message_ids = {new_message_id() for _ in range(100)}
-    tool_ids = {new_tool_use_id() for _ in range(100)}
-    assert len(message_ids) == len(tool_ids) == 100
-    assert all(re.fullmatch(r"msg_[A-Za-z0-9_-]{24}", value) for value in message_ids)
-    assert all(re.fullmatch(r"toolu_[A-Za-z0-9_-]{24}", value) for value in tool_ids)

@@ -16,16 +16,14 @@ import pytest
 from typer.testing import CliRunner
 
 from claude_proxy.cli.app import app
-from claude_proxy.cli.local_proxy import health_mismatch, probe_health
+from claude_proxy.cli.local_proxy import probe_health
 from claude_proxy.cli.run import client_environment
 from claude_proxy.server.app import create_app
 from claude_proxy.settings import load_settings
 from tests.fakes.in_thread import serve_in_thread
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
-from tests.test_claude_code import claude_binary
-from tests.test_cli import free_port
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers.ports import free_port
+from tests.helpers.repo import REPO
 
 STAND_IN = """\
 #!{python}
@@ -101,19 +99,6 @@ def test_client_environment() -> None:
     unknown = client_environment({}, "http://h:1", {"limits": {"opus": {}, "sonnet": {}}})
     assert "CLAUDE_CODE_MAX_OUTPUT_TOKENS" not in unknown
     assert "CLAUDE_CODE_AUTO_COMPACT_WINDOW" not in unknown
-
-
-def test_health_mismatch() -> None:
-    health = {
-        "provider": "openai",
-        "models": {"opus": "openai/gpt-4.1", "sonnet": "openai/gpt-4.1", "haiku": "openai/x"},
-    }
-    settings = load_settings({"small_model": "x"}, env_file=None)
-    assert health_mismatch(health, settings) is None
-    google = load_settings({"preferred_provider": "google"}, env_file=None)
-    assert health_mismatch(health, google) == "provider openai, not google"
-    other = load_settings({"big_model": "gpt-4o", "small_model": "x"}, env_file=None)
-    assert health_mismatch(health, other) == "opus is served by openai/gpt-4.1, not gpt-4o"
 
 
 def test_run_claude_starts_a_proxy_and_stops_it(
@@ -270,19 +255,9 @@ async def test_the_proxy_stops_with_the_launcher(
     assert await asyncio.to_thread(probe_health, port) is None
 
 
-@pytest.fixture
-def real_claude() -> str:
-    binary = claude_binary()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("Claude Code is not installed: .ci/run should have installed it")
-        pytest.skip("Claude Code is not installed: run `bash .ci/run` once")
-    return binary
-
-
 @pytest.mark.claude_code
 async def test_run_claude_with_the_real_claude_code(
-    real_claude: str, fake_openai: FakeOpenAI, tmp_path: Path
+    claude: str, fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
     workdir = tmp_path / "project"
     workdir.mkdir()
@@ -295,7 +270,7 @@ async def test_run_claude_with_the_real_claude_code(
     )
     env = {
         **launcher_env_vars(fake_openai, tmp_path),
-        "PATH": f"{Path(real_claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": str(home),
         "CLAUDE_CODE_MAX_RETRIES": "1",
         "DISABLE_AUTOUPDATER": "1",

@@ -13,11 +13,11 @@ import pytest
 
 from claude_proxy.translate.target import Target
 from claude_proxy.translate.thinking import Signed, read_signature, sign_thinking
-from tests.conftest import ProxyFactory
 from tests.fakes import gemini_upstream as gemini
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
-from tests.test_claude_code import claude, run_claude  # noqa: F401  (claude is a fixture)
-from tests.test_messages import BASH, comparable
+from tests.helpers.claude_code import run_claude
+from tests.helpers.messages import BASH, comparable
+from tests.helpers.proxy import ProxyFactory
 
 REASONING = "The user wants the files listed.\nRunning ls answers that."
 LS_CALL = ToolCall("call_ls", "Bash", json.dumps({"command": "ls"}))
@@ -255,14 +255,6 @@ async def test_thinking_reaches_the_upstream_as_reasoning_effort(
         assert set(sent) == expected | ({"reasoning_effort"} if effort else set())
 
 
-@pytest.fixture
-async def fake_gemini(aiohttp_server: Any) -> gemini.FakeGemini:
-    fake = gemini.FakeGemini()
-    server = await aiohttp_server(fake.app())
-    fake.base_url = str(server.make_url("/v1beta"))
-    return fake
-
-
 async def test_gemini_thoughts_and_signatures_survive_a_tool_loop(
     start_proxy: ProxyFactory, fake_gemini: gemini.FakeGemini
 ) -> None:
@@ -346,7 +338,7 @@ async def test_gemini_thoughts_and_signatures_survive_a_tool_loop(
 
 @pytest.mark.claude_code
 async def test_claude_code_sends_the_reasoning_back_on_its_tool_turn(
-    claude: str,  # noqa: F811
+    claude: str,
     start_proxy: ProxyFactory,
     fake_openai: FakeOpenAI,
     tmp_path: Path,

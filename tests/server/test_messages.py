@@ -10,30 +10,16 @@ import aiohttp
 import anthropic
 import pytest
 
-from tests.conftest import DATA, body_of
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
+from tests.helpers.messages import BASH, comparable
+from tests.helpers.repo import DATA, body_of
 
-BASH = {
-    "name": "Bash",
-    "description": "Run a shell command",
-    "input_schema": {
-        "type": "object",
-        "properties": {"command": {"type": "string"}},
-        "required": ["command"],
-    },
-}
+HELLO = [{"role": "user", "content": "hello"}]
 READ = {
     "name": "Read",
     "description": "Read a file",
     "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}},
 }
-
-
-def comparable(message: Any) -> dict[str, Any]:
-    """A Message without the parts that differ between two answers (its id)."""
-    data = message.model_dump(exclude_none=True)
-    data.pop("id")
-    return data
 
 
 async def test_text_answer(client: anthropic.AsyncAnthropic, fake_openai: FakeOpenAI) -> None:
@@ -288,3 +274,81 @@ async def test_reasoning_models_get_only_parameters_they_take(
         "max_completion_tokens",
     }
     assert sent["max_completion_tokens"] == 16000
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"", "empty"),
+        (b"[1, 2]", "object"),
+        (json.dumps({"max_tokens": 10, "messages": HELLO}).encode(), "model"),
+        (json.dumps({"model": "claude-opus-5-5", "messages": HELLO}).encode(), "max_tokens"),
+        (
+            json.dumps(
+                {"model": "claude-opus-5-5", "max_tokens": "ten", "messages": HELLO}
+            ).encode(),
+            "max_tokens",
+        ),
+        (json.dumps({"model": "claude-opus-5-5", "max_tokens": 10}).encode(), "messages"),
+        (
+            json.dumps(
+                {
+                    "model": "claude-opus-5-5",
+                    "max_tokens": 10,
+                    "messages": [{"role": "robot", "content": "x"}],
+                }
+            ).encode(),
+            "messages.0.role",
+        ),
+        (
+            json.dumps(
+                {
+                    "model": "claude-opus-5-5",
+                    "max_tokens": 10,
+                    "messages": [{"role": "user", "content": 5}],
+                }
+            ).encode(),
+            "messages.0.content",
+        ),
+    ],
+)
+async def test_bad_requests_get_400_naming_the_field(
+    proxy_url: str, fake_openai: FakeOpenAI, payload: bytes, field: str
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        response = await session.post(
+            f"{proxy_url}/v1/messages", data=payload, headers={"content-type": "application/json"}
+        )
+        body = await response.json()
+    assert response.status == 400
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "invalid_request_error"
+    assert field in body["error"]["message"]
+    assert fake_openai.requests == []
+
+
+async def test_both_auth_styles_and_versions_are_accepted(
+    proxy_url: str, fake_openai: FakeOpenAI
+) -> None:
+    payload = {
+        "model": "claude-opus-5-5",
+        "max_tokens": 5,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    header_sets = [
+        {"x-api-key": "k1", "anthropic-version": "2023-06-01"},
+        {
+            "Authorization": "Bearer t1",
+            "anthropic-version": "2026-10-21",
+            "anthropic-beta": "future-beta-2030-01-01,x",
+        },
+        {},
+    ]
+    async with aiohttp.ClientSession() as session:
+        for headers in header_sets:
+            response = await session.post(
+                f"{proxy_url}/v1/messages?beta=true", json=payload, headers=headers
+            )
+            assert response.status == 200, await response.text()
+            assert response.headers["request-id"].startswith("req_")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ import pytest
 from claude_proxy.settings import load_settings
 from claude_proxy.translate.sse import encode_event
 from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
-from tests.conftest import ProxyFactory
 from tests.fakes.anthropic_upstream import (
     Answer,
     Failure,
@@ -25,7 +23,10 @@ from tests.fakes.anthropic_upstream import (
     message_of,
     text_message,
 )
-from tests.test_claude_code import claude, run_claude  # noqa: F401  (claude is a fixture)
+from tests.helpers.claude_code import run_claude
+from tests.helpers.ports import free_port
+from tests.helpers.proxy import ProxyFactory
+from tests.helpers.sse import sse_events
 
 PROXY_KEY = "sk-ant-proxy-secret-0001"
 CLIENT_KEY = "sk-ant-client-key-9999"
@@ -158,23 +159,6 @@ async def sdk(proxy: str) -> Any:
         base_url=proxy, api_key=CLIENT_KEY, max_retries=0, timeout=30
     ) as client:
         yield client
-
-
-def sse_events(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for frame in raw.decode().split("\n\n"):
-        if not frame.strip():
-            continue
-        lines = dict(line.split(": ", 1) for line in frame.split("\n"))
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
-
-
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_text_round_trip_sends_our_key_and_the_clients_version_and_betas(
@@ -559,7 +543,7 @@ async def test_the_key_never_reaches_the_client_or_the_log(
 async def test_an_unreachable_anthropic_is_a_500_api_error(
     start_proxy: ProxyFactory, stream: bool
 ) -> None:
-    base = f"http://127.0.0.1:{unused_port()}"
+    base = f"http://127.0.0.1:{free_port()}"
     proxy = await start_proxy(
         preferred_provider="anthropic", anthropic_api_key=PROXY_KEY, anthropic_api_base=base
     )
@@ -670,7 +654,7 @@ def test_anthropic_base_url_is_never_the_upstream(monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.claude_code
 async def test_claude_code_runs_a_bash_tool_through_anthropic_passthrough(
-    claude: str,  # noqa: F811
+    claude: str,
     proxy: str,
     fake_anthropic: FakeAnthropic,
     tmp_path: Path,

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from claude_proxy.cli.app import app
 from claude_proxy.settings import Settings, config_file_path, load_settings
+from tests.helpers.repo import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 LONG_KEY = "sk-proj-0123456789abcdefWXYZ"
 
 
@@ -134,24 +134,26 @@ def test_init_in_a_terminal_asks_for_the_provider_and_the_hidden_key(tmp_path: P
     os.close(follower)
     seen = b""
 
-    def read_until(text: bytes, timeout: float = 20) -> None:
+    def read_until(text: bytes) -> None:
         nonlocal seen
-        deadline = time.monotonic() + timeout
-        while text not in seen:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"never saw {text!r} in {seen!r}"
-            if select.select([leader], [], [], remaining)[0]:
+        for _ in range(200):  # a bound against a hang (~20 s of silence), not a time limit
+            if text in seen:
+                return
+            if select.select([leader], [], [], 0.1)[0]:
                 try:
                     seen += os.read(leader, 4096)
                 except OSError:  # the other end closed
                     break
+        if text not in seen:
+            pytest.fail(f"never saw {text!r} in {seen!r}")
 
-    def wait_for_echo_off(timeout: float = 20) -> None:
+    def wait_for_echo_off() -> None:
         """Type only once the prompt reads with echo off, as a person would after seeing it."""
-        deadline = time.monotonic() + timeout
-        while termios.tcgetattr(leader)[3] & termios.ECHO:
-            assert time.monotonic() < deadline, "the key prompt never turned echo off"
+        for _ in range(1000):  # a bound against a hang (~20 s), not a time limit
+            if not termios.tcgetattr(leader)[3] & termios.ECHO:
+                return
             time.sleep(0.02)
+        pytest.fail("the key prompt never turned echo off")
 
     try:
         read_until(b"Provider")

@@ -1,4 +1,5 @@
-"""`claude-proxy doctor`, through Typer's runner, with the settings isolated per test."""
+"""The doctor's checks (config file, keys, the Together variables, models, port, Claude Code),
+through `doctor --json` with the settings isolated per test."""
 
 from __future__ import annotations
 
@@ -7,56 +8,16 @@ import os
 import socket
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from claude_proxy.cli.app import app
 from claude_proxy.server.app import create_app
 from claude_proxy.settings import config_file_path, load_settings
 from tests.fakes.in_thread import serve_in_thread
-from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
-from tests.test_cli import free_port
-
-OPENAI_KEY = "sk-proj-" + "a1" * 20
-GEMINI_KEY = "AIza" + "B" * 35
-TOGETHER_KEY = "tgp_v1_" + "c" * 40
-
-
-@pytest.fixture(autouse=True)
-def path_without_claude(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    directory = tmp_path / "bin"
-    directory.mkdir()
-    monkeypatch.setenv("PATH", str(directory))
-    return directory
-
-
-def doctor(*args: str) -> tuple[Result, dict[str, list[dict[str, Any]]]]:
-    """Run doctor --json; returns the result and the checks by name."""
-    result = CliRunner().invoke(app, ["doctor", "--json", "--port", str(free_port()), *args])
-    checks: dict[str, list[dict[str, Any]]] = {}
-    for check in json.loads(result.stdout)["checks"]:
-        checks.setdefault(check["name"], []).append(check)
-    return result, checks
-
-
-def test_a_missing_key_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    result = CliRunner().invoke(app, ["doctor", "--port", str(free_port())])
-    assert result.exit_code == 1
-    assert "✗" in result.output and "no key for OpenAI" in result.output
-    assert "fix: Set OPENAI_API_KEY" in result.output
-    assert "failed" in result.output
-
-    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
-    result, checks = doctor()
-    assert result.exit_code == 0, result.output
-    assert checks["OpenAI key"][0]["status"] == "pass"
-    assert (
-        "OPENAI_API_KEY from environment (****a1a1) looks like an OpenAI key"
-        in (checks["OpenAI key"][0]["message"])
-    )
-    assert OPENAI_KEY not in result.output
+from tests.helpers.doctor import GEMINI_KEY, OPENAI_KEY, TOGETHER_KEY, doctor
+from tests.helpers.ports import free_port
 
 
 def test_keys_that_do_not_look_like_the_providers(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,30 +153,41 @@ def test_claude_on_path_and_its_version(
     }
 
 
-def test_online_makes_one_request_per_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeOpenAI()
-    weather = ToolCall("call_1", "get_weather", json.dumps({"city": "Paris"}))
-    fake.enqueue(
-        Answer(tool_calls=[weather]),  # opus: gpt-4o
-        Answer(text="It is sunny in Paris."),  # sonnet: gpt-4.1
-        Failure(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key"),
+@pytest.mark.parametrize("name", ["TOGETHERAI_API_KEY", "TOGETHER_API_KEY", "TOGETHER_AI_API_KEY"])
+@pytest.mark.parametrize("where", ["environment", ".env"])
+def test_every_together_key_name_is_found_and_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, where: str
+) -> None:
+    """Each name the settings read the Together key from is one doctor finds and names."""
+    if where == "environment":
+        monkeypatch.setenv(name, TOGETHER_KEY)
+    else:
+        (tmp_path / ".env").write_text(f"{name}={TOGETHER_KEY}\n")
+    result, checks = doctor("--provider", "together")
+    assert result.exit_code == 0, result.output
+    [variables] = checks["Together variables"]
+    assert variables["status"] == "pass", variables
+    assert variables["message"].startswith(
+        f"found {name} ({where}); claude-proxy uses {name} ({where})"
     )
-    with serve_in_thread(fake.app()) as upstream:
-        monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
-        monkeypatch.setenv("OPENAI_API_BASE", f"{upstream}/v1")
-        monkeypatch.setenv("OPUS_MODEL", "gpt-4o")
-        result, checks = doctor("--online")
-    assert result.exit_code == 1
-    opus, sonnet, haiku = (checks[f"online {a}"][0] for a in ("opus", "sonnet", "haiku"))
-    assert opus["status"] == "pass"
-    assert opus["message"].startswith('openai/gpt-4o called get_weather({"city": "Paris"}) in ')
+    primary = name == "TOGETHERAI_API_KEY"
     assert (
-        sonnet["status"] == "warn" and "answered in text, not with a tool call" in sonnet["message"]
-    )
-    assert haiku["status"] == "fail"
-    assert "401 authentication_error: Incorrect API key provided" in haiku["message"]
-    assert [r["model"] for r in fake.requests] == ["gpt-4o", "gpt-4.1", "gpt-4.1-mini"]
-    assert all(
-        r["stream"] is True and r["tools"][0]["function"]["name"] == "get_weather"
-        for r in fake.requests
-    )
+        "LiteLLM's own tools read only TOGETHERAI_API_KEY" in variables["message"]
+    ) is not primary
+    [key] = checks["Together key"]
+    assert key["status"] == "pass"
+    assert key["message"].startswith(f"{name} from {where} (****")
+    assert "looks like a Together key" in key["message"]
+    assert TOGETHER_KEY not in result.output
+
+
+def test_two_together_names_with_one_value_are_found_without_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOGETHER_AI_API_KEY", TOGETHER_KEY)
+    monkeypatch.setenv("TOGETHER_API_KEY", TOGETHER_KEY)
+    _, checks = doctor("--provider", "together")
+    [variables] = checks["Together variables"]
+    assert variables["status"] == "pass"
+    assert "TOGETHER_API_KEY (environment)" in variables["message"]
+    assert "TOGETHER_AI_API_KEY (environment)" in variables["message"]

@@ -3,14 +3,12 @@ with that provider's key, base URL and quirks (real LiteLLM to both fakes)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import anthropic
 import pytest
 
-from tests.conftest import ProxyFactory
 from tests.fakes.gemini_upstream import API_KEY, FakeGemini, Reply, call, text
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
+from tests.helpers.proxy import ProxyFactory
 
 TOOL = {
     "name": "Lookup",
@@ -27,29 +25,22 @@ HELLO = [{"role": "user", "content": "hello"}]
 
 
 @pytest.fixture
-async def gemini(aiohttp_server: Any) -> FakeGemini:
-    fake = FakeGemini()
-    fake.base_url = str((await aiohttp_server(fake.app())).make_url("/v1beta"))
-    return fake
-
-
-@pytest.fixture
-async def url(start_proxy: ProxyFactory, fake_openai: FakeOpenAI, gemini: FakeGemini) -> str:
+async def url(start_proxy: ProxyFactory, fake_openai: FakeOpenAI, fake_gemini: FakeGemini) -> str:
     """Opus and sonnet on Gemini, haiku on OpenAI, each with its own key and base URL."""
     return await start_proxy(
         big_model="gemini/gemini-2.5-pro",
         small_model="openai/gpt-4.1-mini",
         gemini_api_key=API_KEY,
-        gemini_api_base=gemini.base_url,
+        gemini_api_base=fake_gemini.base_url,
         openai_api_key="sk-openai-456",
         openai_api_base=fake_openai.base_url,
     )
 
 
 async def test_each_alias_uses_its_own_provider(
-    url: str, fake_openai: FakeOpenAI, gemini: FakeGemini
+    url: str, fake_openai: FakeOpenAI, fake_gemini: FakeGemini
 ) -> None:
-    gemini.enqueue(Reply(parts=[call("Lookup", {"word": "proxy"})]))
+    fake_gemini.enqueue(Reply(parts=[call("Lookup", {"word": "proxy"})]))
     fake_openai.enqueue(Answer(tool_calls=[ToolCall("call_small", "Lookup", '{"word": "x"}')]))
 
     async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
@@ -72,10 +63,10 @@ async def test_each_alias_uses_its_own_provider(
     assert big.content[-1].input == {"word": "proxy"}
     assert small.content[-1].input == {"word": "x"}
 
-    assert gemini.calls == [("gemini-2.5-pro", "generateContent")]
-    assert gemini.headers[0]["x-goog-api-key"] == API_KEY
-    assert gemini.rejections == []  # the Gemini quirks ran: sanitized schema, no `user`
-    declared = gemini.requests[0]["tools"][0]["function_declarations"][0]["parameters"]
+    assert fake_gemini.calls == [("gemini-2.5-pro", "generateContent")]
+    assert fake_gemini.headers[0]["x-goog-api-key"] == API_KEY
+    assert fake_gemini.rejections == []  # the Gemini quirks ran: sanitized schema, no `user`
+    declared = fake_gemini.requests[0]["tools"][0]["function_declarations"][0]["parameters"]
     assert "additionalProperties" not in declared and "$schema" not in declared
 
     [sent] = fake_openai.requests
@@ -86,9 +77,9 @@ async def test_each_alias_uses_its_own_provider(
 
 
 async def test_a_text_answer_from_each(
-    url: str, fake_openai: FakeOpenAI, gemini: FakeGemini
+    url: str, fake_openai: FakeOpenAI, fake_gemini: FakeGemini
 ) -> None:
-    gemini.enqueue(Reply(parts=[text("from gemini")]))
+    fake_gemini.enqueue(Reply(parts=[text("from gemini")]))
     fake_openai.enqueue(Answer(text="from openai"))
     async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
         async with client.messages.stream(
@@ -101,4 +92,4 @@ async def test_a_text_answer_from_each(
             small = await s.get_final_message()
     assert big.content[-1].text == "from gemini"
     assert small.content[-1].text == "from openai"
-    assert gemini.calls == [("gemini-2.5-pro", "streamGenerateContent")]
+    assert fake_gemini.calls == [("gemini-2.5-pro", "streamGenerateContent")]

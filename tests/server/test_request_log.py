@@ -1,0 +1,70 @@
+"""What one API request did, in one object: filled in as the request goes, and rendered as the
+one plain log line (and, by `serve --debug-rich`, as a rich one)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from claude_proxy import errors
+from claude_proxy.model_map import ModelChoice
+from claude_proxy.server.request_log import RequestLog
+
+CHOICE = ModelChoice("claude-opus-5-5", "openai/gpt-4.1", "openai", "opus -> default big_model")
+
+
+def test_a_fresh_log_knows_only_the_request() -> None:
+    log = RequestLog("req_1", "GET", "/v1/models")
+    assert (log.requested_model, log.upstream_model) == (None, None)
+    assert (log.error_type, log.error_message) == (None, None)
+    assert (log.messages, log.tools, log.usage, log.streamed) == (None, None, None, False)
+    assert log.line().startswith("GET /v1/models 0 ")
+
+
+def test_count_notes_messages_and_tools() -> None:
+    log = RequestLog("req_1", "POST", "/v1/messages")
+    log.count({"messages": [{}, {}, {}], "tools": [{}]})
+    assert (log.messages, log.tools) == (3, 1)
+    log.count({"messages": [{}], "tools": None})
+    assert (log.messages, log.tools) == (1, 0)
+
+
+def test_count_ignores_a_body_without_a_message_list() -> None:
+    log = RequestLog("req_1", "POST", "/v1/messages")
+    log.count({"messages": "not a list", "tools": [{}]})
+    assert (log.messages, log.tools) == (None, None)
+
+
+def test_finish_records_the_outcome_and_when(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = RequestLog("req_1", "POST", "/v1/messages", started=100.0)
+    monkeypatch.setattr(time, "perf_counter", lambda: 102.5)
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.0)
+    error = errors.RateLimitError("slow down")
+    log.finish(429, error)
+    assert (log.status, log.error) == (429, error)
+    assert log.seconds == 2.5  # from the monotonic clock
+    assert log.finished == 1_700_000_000.0  # Unix time, for the rich line's clock
+    assert (log.error_type, log.error_message) == ("rate_limit_error", "slow down")
+
+
+def test_the_line_names_the_route_the_status_and_the_error() -> None:
+    log = RequestLog("req_abc", "POST", "/v1/messages")
+    log.choice = CHOICE
+    log.streamed = True
+    log.finish(200, None)
+    log.seconds = 0.0123
+    assert (
+        log.line()
+        == "POST /v1/messages claude-opus-5-5 -> openai/gpt-4.1 stream 200 12ms [req_abc]"
+    )
+    assert (log.requested_model, log.upstream_model) == ("claude-opus-5-5", "openai/gpt-4.1")
+
+    failed = RequestLog("req_def", "POST", "/v1/messages")
+    failed.choice = CHOICE
+    failed.finish(404, errors.NotFoundError("model: 'x' is not known"))
+    failed.seconds = 1.5
+    assert failed.line() == (
+        "POST /v1/messages claude-opus-5-5 -> openai/gpt-4.1 404 1500ms [req_def] "
+        "not_found_error: model: 'x' is not known"
+    )
