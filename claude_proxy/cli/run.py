@@ -24,7 +24,6 @@ from typing import Annotated, Any
 
 import typer
 
-from claude_proxy.cli.doctor.checks import CLAUDE_INSTALL_HINT
 from claude_proxy.cli.local_proxy import (
     base_url,
     free_port,
@@ -44,6 +43,10 @@ from claude_proxy.cli.options import (
 from claude_proxy.errors import CommandError
 from claude_proxy.settings import Settings
 
+CLAUDE_INSTALL_HINT = (
+    "Install Claude Code with `npm install -g @anthropic-ai/claude-code` "
+    "(https://docs.anthropic.com/en/docs/claude-code/setup), then run this again."
+)
 CLIENT_KEY = "claude-proxy"
 """What clients send as their key: the proxy holds the real keys and ignores this one."""
 HEALTH_TIMEOUT = 60.0

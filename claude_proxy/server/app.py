@@ -33,7 +33,7 @@ from claude_proxy.server.listen_limits import (
 from claude_proxy.server.messages import handle_count_tokens, handle_messages
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.server.models import handle_model, handle_models
-from claude_proxy.server.stream_writer import RunningStreams
+from claude_proxy.server.running_streams import RunningStreams
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
 from claude_proxy.upstream.base import Upstream

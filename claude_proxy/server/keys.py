@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from claude_proxy.server.fallbacks import Cooldowns
 from claude_proxy.server.request_log import RequestLog
-
-if TYPE_CHECKING:
-    from claude_proxy.server.stream_writer import RunningStreams
+from claude_proxy.server.running_streams import RunningStreams
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
 from claude_proxy.upstream.base import Upstream
@@ -18,7 +14,7 @@ from claude_proxy.upstream.base import Upstream
 SETTINGS = web.AppKey("settings", Settings)
 UPSTREAM = web.AppKey("upstream", Upstream)
 ANTHROPIC = web.AppKey("anthropic", AnthropicPassthrough)
-STREAMS: web.AppKey[RunningStreams] = web.AppKey("streams")
+STREAMS = web.AppKey("streams", RunningStreams)
 COOLDOWNS = web.AppKey("cooldowns", Cooldowns)
 """Models that answered 429 with retry-after, skipped by fallbacks until then."""
 """The streams being written; a shutdown drains them."""

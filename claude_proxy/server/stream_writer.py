@@ -196,41 +196,6 @@ async def write_stream(
     return writer.response
 
 
-class RunningStreams:
-    """The streams being written, so that a shutdown can let them finish, then end the rest."""
-
-    def __init__(self) -> None:
-        self._writers: set[_SseWriter] = set()
-        self._none = asyncio.Event()
-        self._none.set()
-
-    def add(self, writer: _SseWriter) -> None:
-        self._writers.add(writer)
-        self._none.clear()
-
-    def discard(self, writer: _SseWriter) -> None:
-        self._writers.discard(writer)
-        if not self._writers:
-            self._none.set()
-
-    def __len__(self) -> int:
-        return len(self._writers)
-
-    async def drain(self, grace: float) -> int:
-        """Wait up to `grace` seconds for the streams to end, then end the rest with an
-        overloaded error, which clients retry (elsewhere, behind a load balancer). Returns how
-        many had to be ended."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._none.wait(), grace)
-        left = list(self._writers)
-        reason = errors.OverloadedError(
-            "claude-proxy is shutting down; retry the request", headers={"x-should-retry": "true"}
-        )
-        for writer in left:
-            writer.stop(reason)
-        return len(left)
-
-
 def record_usage(request: web.Request, events: list[Event]) -> list[Event]:
     """Remember the final usage (in `message_delta`) for the request log."""
     for name, data in events:

@@ -14,7 +14,6 @@ from claude_proxy.cli.local_proxy import (
     check_bindable,
     free_port,
     health_mismatch,
-    is_loopback,
     loopback,
     probe_health,
 )
@@ -42,23 +41,6 @@ def test_base_url_brackets_ipv6() -> None:
     assert base_url("127.0.0.1", 8082) == "http://127.0.0.1:8082"
     assert base_url("::1", 9) == "http://[::1]:9"
     assert base_url("localhost", 1) == "http://localhost:1"
-
-
-@pytest.mark.parametrize(
-    ("host", "only_here"),
-    [
-        ("127.0.0.1", True),
-        ("127.0.0.2", True),
-        ("::1", True),
-        ("localhost", True),
-        ("0.0.0.0", False),
-        ("::", False),
-        ("192.168.1.5", False),
-        ("example.com", False),
-    ],
-)
-def test_is_loopback(host: str, only_here: bool) -> None:
-    assert is_loopback(host) is only_here
 
 
 def health_app(answer: Any, status: int = 200) -> web.Application:

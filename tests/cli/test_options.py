@@ -24,6 +24,7 @@ def test_every_serve_option_sets_a_setting_of_the_same_name() -> None:
     assert flags == {
         "host": "--host",
         "port": "--port",
+        "workers": "--workers",
         "preferred_provider": "--provider",
         "big_model": "--big-model",
         "small_model": "--small-model",

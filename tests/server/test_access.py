@@ -27,7 +27,7 @@ from claude_proxy.server.app import create_app
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.settings import load_settings
 from tests.fakes.openai_upstream import Answer, FakeOpenAI
-from tests.raw_http import RawResponse, exchange, request_bytes
+from tests.helpers.raw_http import RawResponse, exchange, request_bytes
 
 TOKEN = "proxy-token-0123456789"
 PAGE = "https://app.example"
@@ -455,3 +455,20 @@ def test_the_token_comes_from_the_environment_and_stays_secret(
     assert settings.proxy_auth_token.get_secret_value() == TOKEN
     assert TOKEN not in repr(settings) and TOKEN not in str(settings.model_dump())
     assert AccessPolicy.from_settings(settings).token == TOKEN.encode()
+
+
+@pytest.mark.parametrize(
+    ("host", "only_here"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.com", False),
+    ],
+)
+def test_bind_addresses_on_loopback(host: str, only_here: bool) -> None:
+    assert is_loopback_host(host) is only_here

@@ -35,7 +35,13 @@ from claude_proxy.server.listen_limits import (
 )
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.settings import load_settings
-from tests.raw_http import DEADLINE, RawResponse, closed_by_server, read_response, request_bytes
+from tests.helpers.raw_http import (
+    DEADLINE,
+    RawResponse,
+    closed_by_server,
+    read_response,
+    request_bytes,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,9 +14,7 @@ from typing import Any
 import pytest
 
 from claude_proxy import errors
-from claude_proxy.providers import PROVIDERS, provider_named
 from claude_proxy.settings import load_settings
-from claude_proxy.upstream.endpoints import endpoint_for, native_provider
 from claude_proxy.upstream.openai_native import MAX_ERROR_BYTES, NativeOpenAIUpstream
 from tests.fakes.openai_raw import FakeOpenAIRaw, Raw, RawStream
 from tests.fakes.openai_upstream import Answer, Failure, ToolCall
@@ -207,21 +205,6 @@ async def test_a_custom_base_needs_no_key(fake: FakeOpenAIRaw) -> None:
     assert fake.headers[-1]["Authorization"] == "Bearer no-key-needed"
     assert fake.requests[-1]["model"] == "llama3.2"
     await native.aclose()
-
-
-def test_default_bases_and_the_table() -> None:
-    settings = load_settings({"openai_api_key": "k", "togetherai_api_key": "t"}, env_file=None)
-    openai = endpoint_for(provider_named("openai"), settings)
-    assert openai.url == "https://api.openai.com/v1/chat/completions" and openai.key == "k"
-    together = endpoint_for(provider_named("together"), settings)
-    assert together.url == "https://api.together.ai/v1/chat/completions"
-    settings = load_settings({"openai_api_base": "http://h:1/v1/chat/completions/"}, env_file=None)
-    assert endpoint_for(provider_named("openai"), settings).url == "http://h:1/v1/chat/completions"
-    assert native_provider("openai/gpt-4.1") is provider_named("openai")
-    for model in ("gemini/gemini-2.5-pro", "anthropic/claude-x", "groq/llama-3", "openrouter/x"):
-        assert native_provider(model) is None, model
-    for row in PROVIDERS:
-        assert row.native_base is None or row.native_base.startswith("https://")
 
 
 def test_serves_only_what_chat_completions_can_take(fake: FakeOpenAIRaw) -> None:

@@ -16,7 +16,7 @@ from claude_proxy.upstream.openai_schema import (
     sanitize_for_openai_host,
     sanitize_tools,
 )
-from tests.conftest import DATA
+from tests.helpers.repo import DATA
 
 OBJ: dict[str, Any] = {"type": "object", "properties": {"a": {"type": "string"}}}
 

@@ -11,22 +11,21 @@ import shutil
 import subprocess
 import tomllib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claude_proxy.cli.doctor.check import Check
 from claude_proxy.cli.local_proxy import check_bindable, health_mismatch, loopback, probe_health
 from claude_proxy.cli.options import settings_from
+from claude_proxy.cli.run import CLAUDE_INSTALL_HINT
 from claude_proxy.errors import CommandError
 from claude_proxy.model_map import ALIASES, Alias, ModelChoice, alias_target, map_model
 from claude_proxy.providers import PROVIDERS, ProviderInfo, provider_for
 from claude_proxy.settings import Settings, config_file_path
-from claude_proxy.settings.sources import Layer, Origin, display, field_names, layers, origins
-from claude_proxy.upstream.engines import Engines
 
-CLAUDE_INSTALL_HINT = (
-    "Install Claude Code with `npm install -g @anthropic-ai/claude-code` "
-    "(https://docs.anthropic.com/en/docs/claude-code/setup), then run this again."
-)
+if TYPE_CHECKING:
+    from claude_proxy.upstream.engines import Engines
+from claude_proxy.settings.sources import Layer, Origin, display, field_names, layers, origins
+
 TOGETHER_NAMES = tuple(field_names("togetherai_api_key"))
 """Every variable the Together key is read from, primary first."""
 
@@ -37,6 +36,8 @@ def run_checks(overrides: dict[str, Any], *, online: bool = False) -> list[Check
         settings = settings_from(overrides)
     except CommandError as exc:
         return [*checks, Check("settings", "fail", exc.message, exc.hint), check_claude()]
+    from claude_proxy.upstream.engines import Engines
+
     upstream = Engines(settings)
     stack = layers(overrides)
     by_field = {origin.field: origin for origin in origins(settings, stack)}

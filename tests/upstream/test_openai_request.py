@@ -32,9 +32,9 @@ from claude_proxy.upstream.model_facts import bundled_model_map, facts_for
 from claude_proxy.upstream.openai_answers import finish_reason_of
 from claude_proxy.upstream.openai_native import NativeOpenAIUpstream
 from claude_proxy.upstream.openai_params import supported_params
-from tests.conftest import DATA, body_of
 from tests.fakes.openai_raw import FakeOpenAIRaw, Raw, RawStream
 from tests.fakes.openai_upstream import Answer, Failure, ToolCall
+from tests.helpers.repo import DATA, body_of
 
 OPENAI_MODELS = [
     "openai/gpt-4.1",  # gpt

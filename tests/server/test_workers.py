@@ -1,0 +1,56 @@
+"""`serve --workers 2`: two processes answer on one port, and SIGTERM stops them all."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import aiohttp
+
+from tests.fakes.openai_upstream import Answer, FakeOpenAI
+from tests.helpers.ports import free_port
+from tests.helpers.serve_process import serve_env, start_serve, wait_for_health
+
+BODY = {
+    "model": "claude-opus-5-5",
+    "max_tokens": 20,
+    "messages": [{"role": "user", "content": "hi"}],
+}
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+async def test_two_workers_serve_one_port(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    port = free_port()
+    env = serve_env(OPENAI_API_KEY="sk-test", OPENAI_API_BASE=fake_openai.base_url)
+    process = await start_serve(tmp_path, env, "--port", str(port), "--workers", "2")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        fake_openai.enqueue(*[Answer(text=f"answer {n}") for n in range(8)])
+        async with aiohttp.ClientSession() as session:
+            await wait_for_health(session, f"{url}/health")
+            for _ in range(100):  # both workers booted (bounded: ~10 s)
+                if len(children(process.pid)) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            assert len(children(process.pid)) == 2
+            answers = []
+            for _ in range(8):
+                async with session.post(f"{url}/v1/messages", json=BODY) as response:
+                    assert response.status == 200
+                    answers.append((await response.json())["content"][0]["text"])
+        assert sorted(answers) == sorted(f"answer {n}" for n in range(8))
+        workers = children(process.pid)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    assert "Booting worker" in stderr.decode()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
