@@ -169,7 +169,11 @@ _ALSO: dict[int, type[ProxyError]] = {
 }
 
 
-def for_status(status: int) -> type[ProxyError]:
-    """The error class an upstream's HTTP status maps to: 429 -> RateLimitError; ApiError
-    for a status the tree has no class of."""
-    return _BY_STATUS.get(status) or _ALSO.get(status) or ApiError
+def for_status(status: int, *, clients_fault: bool = False) -> type[ProxyError]:
+    """The error class an HTTP status maps to: 429 -> RateLimitError; ApiError for a status
+    the tree has no class of, or InvalidRequestError for a 4xx when the client caused it
+    (aiohttp's own refusals), so that clients do not retry their own mistake."""
+    known = _BY_STATUS.get(status) or _ALSO.get(status)
+    if known is not None:
+        return known
+    return InvalidRequestError if clients_fault and 400 <= status < 500 else ApiError

@@ -175,7 +175,7 @@ async def serving_on_loopback(app: web.Application) -> AsyncIterator[str]:
     runner = new_runner(app)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = ProxySite(runner, "127.0.0.1", 0, max_connections=app[SETTINGS].max_connections)
         await site.start()
         host, port = runner.addresses[0][:2]
         yield f"http://{host}:{port}"

@@ -411,10 +411,7 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> ExceptionHandler:
 
 def _error_for_status(status: int, message: str) -> errors.ProxyError:
     """aiohttp's own refusals are the client's doing: a 4xx stays a 4xx."""
-    kind = errors.for_status(status)
-    if kind is errors.ApiError and status < 500:
-        kind = errors.InvalidRequestError
-    return kind(message)
+    return errors.for_status(status, clients_fault=True)(message)
 
 
 def _one_line(text: str) -> str:

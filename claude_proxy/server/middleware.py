@@ -11,6 +11,7 @@ import logging
 import secrets
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from claude_proxy import errors
@@ -58,7 +59,12 @@ def to_proxy_error(exc: Exception, request: web.Request) -> errors.ProxyError:
     if isinstance(exc, web.HTTPMethodNotAllowed):
         return errors.InvalidRequestError(f"{request.method} is not allowed on {request.path}")
     if isinstance(exc, web.HTTPException):
-        return errors.ApiError(exc.text or exc.reason)
+        return errors.for_status(exc.status, clients_fault=True)(exc.text or exc.reason)
+    if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
+        # A body aiohttp cannot read (a bad Content-Encoding): the client's mistake.
+        return errors.for_status(exc.code, clients_fault=True)(
+            f"the request body cannot be read: {exc.message}"
+        )
     request_id = request[LOG].request_id
     logger.exception("unexpected error in %s %s [%s]", request.method, request.path, request_id)
     return errors.ApiError(f"internal error in claude-proxy (request {request_id}); see its log")

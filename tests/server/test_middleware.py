@@ -12,9 +12,11 @@ import pytest
 from aiohttp import web
 
 from claude_proxy import errors
+from claude_proxy.server.app import create_app, serving_on_loopback
 from claude_proxy.server.keys import LOG
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.server.request_log import RequestLog
+from claude_proxy.settings import load_settings
 from tests.fakes.openai_upstream import FakeOpenAI
 
 HELLO = [{"role": "user", "content": "hello"}]
@@ -109,17 +111,7 @@ def app_raising(exc: BaseException | None) -> web.Application:
         (errors.RateLimitError("slow down", headers={"retry-after": "3"}), 429, "rate_limit_error"),
         (errors.MissingKeyError("No key for OpenAI"), 401, "authentication_error"),
         (web.HTTPRequestEntityTooLarge(max_size=10, actual_size=20), 413, "request_too_large"),
-        pytest.param(
-            web.HTTPBadRequest(text="bad framing"),
-            400,
-            "invalid_request_error",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: server/middleware.to_proxy_error answers any aiohttp HTTPException "
-                "other than 404/405/413 with 500 api_error, whatever its status; a 4xx should keep "
-                "its meaning (errors.for_status(exc.status)), or clients retry it",
-            ),
-        ),
+        (web.HTTPBadRequest(text="bad framing"), 400, "invalid_request_error"),
         (RuntimeError("a bug"), 500, "api_error"),
     ],
     ids=["proxy-error", "missing-key", "too-large", "http-400", "bug"],
@@ -195,18 +187,18 @@ async def test_request_ids_are_fresh(aiohttp_client: Any) -> None:
     assert len(ids) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a request body that cannot be decoded (a bad Content-Encoding) raises aiohttp's "
-    "ContentEncodingError (an HttpProcessingError with code 400), which to_proxy_error treats as "
-    "a bug in the proxy: 500 api_error 'internal error in claude-proxy' and an ERROR traceback in "
-    "the log, for the client's mistake",
-)
 async def test_a_body_that_cannot_be_decoded_is_the_clients_error(
-    proxy_url: str, caplog: pytest.LogCaptureFixture
+    fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Through the runner and site `serve` uses (test servers log aiohttp's own traceback)."""
     caplog.set_level(logging.INFO, logger="claude_proxy")
-    async with aiohttp.ClientSession(auto_decompress=False) as session:
+    settings = load_settings(
+        {"openai_api_key": "sk-test", "openai_api_base": fake_openai.base_url}, env_file=None
+    )
+    async with (
+        serving_on_loopback(create_app(settings)) as proxy_url,
+        aiohttp.ClientSession(auto_decompress=False) as session,
+    ):
         response = await session.post(
             f"{proxy_url}/v1/messages",
             data=b"this is not gzip",
