@@ -71,10 +71,22 @@ async def start_proxy(aiohttp_server: Any) -> ProxyFactory:
     return start
 
 
+ENGINES = ("native", "litellm")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn: what runs through `proxy_url` (and the Together tests) must give
+    the same answer on the native engine and on LiteLLM."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def proxy_url(start_proxy: ProxyFactory, fake_openai: FakeOpenAI) -> str:
+async def proxy_url(start_proxy: ProxyFactory, fake_openai: FakeOpenAI, engine: str) -> str:
     return await start_proxy(
-        openai_api_key="sk-test-key-0001", openai_api_base=fake_openai.base_url
+        openai_api_key="sk-test-key-0001",
+        openai_api_base=fake_openai.base_url,
+        upstream_engine=engine,
     )
 
 

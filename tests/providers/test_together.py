@@ -250,12 +250,13 @@ def test_no_filter_without_tools_and_newline_processing() -> None:
 
 @pytest.fixture
 async def together(
-    start_proxy: ProxyFactory, fake_openai: FakeOpenAI
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, engine: str
 ) -> AsyncIterator[anthropic.AsyncAnthropic]:
     url = await start_proxy(
         preferred_provider="together",
         togetherai_api_key=KEY,
         togetherai_api_base=fake_openai.base_url,
+        upstream_engine=engine,
     )
     async with anthropic.AsyncAnthropic(base_url=url, api_key="client-key", max_retries=0) as c:
         yield c
@@ -417,13 +418,14 @@ async def test_an_image_reaches_together(
     ("process", "expected"), [(True, "One\nTwo\nThree"), (False, "One\\nTwo\\nThree")]
 )
 async def test_newline_processing_on_and_off(
-    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, process: bool, expected: str
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, process: bool, expected: str, engine: str
 ) -> None:
     url = await start_proxy(
         preferred_provider="together",
         togetherai_api_key=KEY,
         togetherai_api_base=fake_openai.base_url,
         process_newlines=process,
+        upstream_engine=engine,
     )
     arguments = json.dumps({"command": "printf 'x\\ny'"})
     # The stream cuts between a backslash and its n.
@@ -492,12 +494,13 @@ async def test_a_stream_reaches_no_network_but_the_upstream(
 
 @pytest.mark.claude_code
 async def test_claude_code_runs_a_bash_call_written_as_text(
-    claude: str, start_proxy: ProxyFactory, fake_openai: FakeOpenAI, tmp_path: Path
+    claude: str, start_proxy: ProxyFactory, fake_openai: FakeOpenAI, tmp_path: Path, engine: str
 ) -> None:
     url = await start_proxy(
         preferred_provider="together",
         togetherai_api_key=KEY,
         togetherai_api_base=fake_openai.base_url,
+        upstream_engine=engine,
     )
     workdir = tmp_path / "project"
     workdir.mkdir()
