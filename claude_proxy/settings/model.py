@@ -226,6 +226,15 @@ class Settings(BaseSettings):
             checked.append(normal)
         return checked
 
+    def secret_values(self) -> list[str]:
+        """Every key and token set, for redacting them from whatever reaches a client or the log."""
+        values = (getattr(self, field) for field in type(self).model_fields)
+        return [
+            v.get_secret_value()
+            for v in values
+            if isinstance(v, SecretStr) and v.get_secret_value()
+        ]
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -75,3 +75,10 @@ def retry_after_of(headers: Mapping[str, str] | None, body: str = "") -> dict[st
     if delay and "retry-after" not in found:
         found["retry-after"] = str(math.ceil(float(delay.group(1))))
     return found
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """`text` with every secret in it replaced by `***`."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text

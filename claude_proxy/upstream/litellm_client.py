@@ -29,7 +29,7 @@ from claude_proxy.providers.table import provider_for
 from claude_proxy.settings import Settings
 from claude_proxy.translate.target import Target
 from claude_proxy.upstream.endpoints import NO_KEY_PLACEHOLDER, credentials
-from claude_proxy.upstream.error_text import parse_context_numbers
+from claude_proxy.upstream.error_text import parse_context_numbers, redact
 from claude_proxy.upstream.litellm_errors import ErrorClasses, map_error
 from claude_proxy.upstream.warmup import loopback_openai_server
 
@@ -95,16 +95,7 @@ class LiteLLMUpstream:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._litellm = import_litellm()
-        self._secrets = [
-            secret.get_secret_value()
-            for secret in (
-                settings.openai_api_key,
-                settings.gemini_api_key,
-                settings.anthropic_api_key,
-                settings.togetherai_api_key,
-            )
-            if secret is not None and secret.get_secret_value()
-        ]
+        self._secrets = settings.secret_values()
 
     # --- ModelRegistry -------------------------------------------------------------------
 
@@ -238,9 +229,7 @@ class LiteLLMUpstream:
         return args | CALL_ARGS
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self._secrets)
 
     def translate_error(self, exc: BaseException, request: dict[str, Any]) -> errors.ProxyError:
         """A LiteLLM (or transport) exception as a member of the proxy's error tree."""

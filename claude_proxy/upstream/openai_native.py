@@ -23,6 +23,7 @@ import aiohttp
 from claude_proxy import __version__, errors
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.endpoints import Endpoint, endpoint_for, native_base, native_provider
+from claude_proxy.upstream.error_text import redact
 from claude_proxy.upstream.model_facts import ModelFacts, facts_for
 from claude_proxy.upstream.openai_answers import normalized_chunk, normalized_completion
 from claude_proxy.upstream.openai_errors import (
@@ -44,16 +45,7 @@ class NativeOpenAIUpstream:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client: aiohttp.ClientSession | None = None
-        self._secrets = [
-            secret.get_secret_value()
-            for secret in (
-                settings.openai_api_key,
-                settings.gemini_api_key,
-                settings.anthropic_api_key,
-                settings.togetherai_api_key,
-            )
-            if secret is not None and secret.get_secret_value()
-        ]
+        self._secrets = settings.secret_values()
 
     def serves(self, request: dict[str, Any]) -> bool:
         """Whether this request can go the native way (else LiteLLM must take it)."""
@@ -215,9 +207,7 @@ class NativeOpenAIUpstream:
         return errors.ApiError(f"could not reach the upstream: {reason}")
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self._secrets)
 
     def _session(self) -> aiohttp.ClientSession:
         if self._client is None:

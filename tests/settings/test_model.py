@@ -90,3 +90,11 @@ def test_provider_is_case_insensitive_and_validated(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PREFERRED_PROVIDER", "azure")
     with pytest.raises(ValueError, match="preferred_provider"):
         load_settings()
+
+
+def test_secret_values_are_every_key_and_token_set() -> None:
+    settings = load_settings(
+        {"openai_api_key": "sk-one", "proxy_auth_token": "tok-two", "gemini_api_key": ""},
+        env_file=None,
+    )
+    assert sorted(settings.secret_values()) == ["sk-one", "tok-two"]

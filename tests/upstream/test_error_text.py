@@ -121,3 +121,11 @@ def test_other_errors_are_no_context_overflow(message: str) -> None:
 )
 def test_retry_after_of(headers: dict[str, str] | None, body: str, found: dict[str, str]) -> None:
     assert retry_after_of(headers, body) == found
+
+
+def test_redact_replaces_every_secret() -> None:
+    from claude_proxy.upstream.error_text import redact
+
+    assert (
+        redact("key sk-1 and tok-2, sk-1 again", ["sk-1", "tok-2"]) == "key *** and ***, *** again"
+    )
