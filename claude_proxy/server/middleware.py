@@ -70,7 +70,14 @@ def to_proxy_error(exc: Exception, request: web.Request) -> errors.ProxyError:
     return errors.ApiError(f"internal error in claude-proxy (request {request_id}); see its log")
 
 
+FINAL_STATUSES = frozenset({400, 401, 403, 404, 413, 422})
+"""Answers a retry cannot change; the SDKs retry some of them (Claude Code retried a rejected
+key ten times over two minutes) unless told not to."""
+
+
 def error_response(exc: errors.ProxyError, request_id: str) -> web.Response:
     response = web.json_response(exc.to_body(request_id), status=exc.status)
     response.headers.update(exc.headers)
+    if exc.status in FINAL_STATUSES:
+        response.headers.setdefault("x-should-retry", "false")
     return response
