@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from claude_proxy.providers.table import PROVIDERS, provider_named, registry_provider
-from claude_proxy.settings import Settings
+
+if TYPE_CHECKING:
+    from claude_proxy.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from pydantic import SecretStr
 
 from claude_proxy.cli.options import (
     BigModel,
@@ -18,8 +17,6 @@ from claude_proxy.cli.options import (
     shared_overrides,
 )
 from claude_proxy.errors import CommandError
-from claude_proxy.settings import config_file_path
-from claude_proxy.settings.sources import display, is_secret, layers, origins
 
 # layer label -> where, in a sentence
 WHERE = {"flag": "a flag", "environment": "the environment", ".env": ".env"}
@@ -45,6 +42,8 @@ def show(
 ) -> None:
     """Show the effective settings and where each comes from; keys are masked."""
     from claude_proxy.cli.console import print_json, print_note, print_settings
+    from claude_proxy.settings import config_file_path
+    from claude_proxy.settings.sources import display, layers, origins
 
     overrides = shared_overrides(provider, big_model, small_model, port)
     settings = settings_from(overrides)
@@ -67,6 +66,10 @@ def show(
 
 
 def _json_value(value: Any) -> Any:
+    from pydantic import SecretStr
+
+    from claude_proxy.settings.sources import display
+
     return display(value) if isinstance(value, SecretStr) else value
 
 
@@ -74,6 +77,7 @@ def _json_value(value: Any) -> Any:
 def path() -> None:
     """Print where the config file is (it may not exist yet)."""
     from claude_proxy.cli.console import print_path
+    from claude_proxy.settings import config_file_path
 
     print_path(str(config_file_path()))
 
@@ -86,7 +90,9 @@ def init(
     """Write a commented config file; in a terminal, ask for the provider and its key."""
     from claude_proxy.cli.console import ask, ask_secret, print_note
     from claude_proxy.providers import PROVIDERS, provider_named
+    from claude_proxy.settings import config_file_path
     from claude_proxy.settings.config_file import parse_value, template, write_text
+    from claude_proxy.settings.sources import is_secret
 
     target = config_file_path()
     if target.exists() and not force:
@@ -125,8 +131,12 @@ def set_(
     ] = None,
 ) -> None:
     """Set one setting in the config file."""
+    from pydantic import SecretStr
+
     from claude_proxy.cli.console import ask_secret, print_note, print_warning
+    from claude_proxy.settings import config_file_path
     from claude_proxy.settings.config_file import canonical_field, parse_value, set_value
+    from claude_proxy.settings.sources import display, is_secret, layers
 
     field = canonical_field(key)
     if value is None:
@@ -157,6 +167,7 @@ def unset(
 ) -> None:
     """Remove one setting from the config file."""
     from claude_proxy.cli.console import print_note
+    from claude_proxy.settings import config_file_path
     from claude_proxy.settings.config_file import canonical_field, unset_value
 
     field = canonical_field(key)

@@ -8,10 +8,12 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claude_proxy.model_map import ALIASES, alias_target
-from claude_proxy.settings import Settings
+
+if TYPE_CHECKING:
+    from claude_proxy.settings import Settings
 
 
 def loopback(host: str) -> str:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import tomllib
 import typing
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from claude_proxy.errors import CommandError
-from claude_proxy.settings import Provider as ProviderName
-from claude_proxy.settings import Settings, config_file_path, given, load_settings
+from claude_proxy.settings.choices import Provider as ProviderName
+
+if TYPE_CHECKING:
+    from claude_proxy.settings import Settings
 
 
 def option(flags: str, help: str, metavar: str | None = None, **extra: Any) -> Any:
@@ -94,6 +95,10 @@ def shared_overrides(
 
 def settings_from(overrides: dict[str, Any]) -> Settings:
     """The settings with the given flags applied; a bad config becomes a CommandError."""
+    from pydantic import ValidationError
+
+    from claude_proxy.settings import config_file_path, load_settings
+
     try:
         return load_settings(overrides)
     except tomllib.TOMLDecodeError as exc:
@@ -117,6 +122,8 @@ def settings_from(overrides: dict[str, Any]) -> Settings:
 def serve_args(overrides: dict[str, Any]) -> list[str]:
     """`serve` flags that reproduce the given overrides."""
     args: list[str] = []
+    from claude_proxy.settings import given
+
     for field, value in given(overrides).items():
         flag = flag_of(SERVE_OPTIONS[field])
         if isinstance(value, bool):

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -41,7 +41,9 @@ from claude_proxy.cli.options import (
     shared_overrides,
 )
 from claude_proxy.errors import CommandError
-from claude_proxy.settings import Settings
+
+if TYPE_CHECKING:
+    from claude_proxy.settings import Settings
 
 CLAUDE_INSTALL_HINT = (
     "Install Claude Code with `npm install -g @anthropic-ai/claude-code` "

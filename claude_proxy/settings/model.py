@@ -26,7 +26,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-Provider = Literal["openai", "google", "together", "anthropic"]
+from claude_proxy.settings.choices import Provider
 
 DEFAULT_TOGETHER_MODEL = "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"
 CONFIG_ENV_VAR = "CLAUDE_PROXY_CONFIG"

@@ -27,6 +27,9 @@ HEAVY = (
     "openai",
     "anthropic",
     "tiktoken",
+    # The settings load when a command runs, not for help (typer 0.29 itself may import
+    # pydantic to coerce a command's parameters).
+    "pydantic_settings",
     "claude_proxy.server",
     "claude_proxy.cli.console",
 )
