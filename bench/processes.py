@@ -143,13 +143,15 @@ class Child:
         return [line for line in self.log.read_text().splitlines() if LOG_PROBLEM.search(line)]
 
 
-def start(name: str, argv: list[str], env: dict[str, str], workdir: Path) -> Child:
-    """A child process with stdout and stderr going to workdir/<name>.log."""
+def start(
+    name: str, argv: list[str], env: dict[str, str], workdir: Path, cwd: Path = REPO
+) -> Child:
+    """A child process in `cwd`, its stdout and stderr going to workdir/<name>.log."""
     log = workdir / f"{name}.log"
     with log.open("ab") as out:
         started = time.perf_counter()
         process = subprocess.Popen(
-            argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     return Child(name, process, log, started)
 

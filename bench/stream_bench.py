@@ -59,7 +59,7 @@ from bench.processes import (
     stop,
     wait_healthy,
 )
-from bench.servers import LOADS_LITELLM, SERVERS, launch
+from bench.servers import DEFAULT, LOADS_LITELLM, SERVERS, launch
 from bench.workloads import WORKLOADS
 
 UNPACED = (1, 16, 64, 50)
@@ -111,6 +111,18 @@ def direct_routes(fake: str, dialect: str, pace_ms: float) -> list[Route]:
     return [make(fake, w, pace_ms) for w in WORKLOADS.values()]
 
 
+def limits(args: argparse.Namespace, route: Route, concurrency: int) -> dict[str, int | float]:
+    """How long a batch runs: unpaced, `--seconds` (and at least `--waves` x c streams, so a
+    slow server gets past the first burst); paced, until `--paced-streams` or `--paced-seconds`."""
+    if route.pace_ms:
+        return {"requests": args.paced_streams, "seconds": args.paced_seconds}
+    return {
+        "requests": args.max_requests,
+        "seconds": args.seconds,
+        "min_requests": args.waves * concurrency,
+    }
+
+
 async def measure_direct(fake: Child, fake_url: str, args: argparse.Namespace) -> list[Batch]:
     batches = []
     for dialect in ("openai", "gemini"):
@@ -119,11 +131,7 @@ async def measure_direct(fake: Child, fake_url: str, args: argparse.Namespace) -
                 await run_batch(route, 16, requests=200, seconds=1)  # warm-up
                 for concurrency in (1, 16, 64) if not pace else PACED:
                     batch = await run_batch(
-                        route,
-                        concurrency,
-                        requests=args.max_requests,
-                        seconds=args.paced_seconds if pace else args.seconds,
-                        pid=fake.pid,
+                        route, concurrency, **limits(args, route, concurrency), pid=fake.pid
                     )
                     batches.append(batch)
                     report.progress(batch)
@@ -146,12 +154,7 @@ async def measure(name: str, fake_url: str, home: Path, args: argparse.Namespace
                 route = anthropic_route(name, url, workload, pace)
                 for concurrency in levels:
                     batch = await run_batch(
-                        route,
-                        concurrency,
-                        requests=args.max_requests,
-                        seconds=args.paced_seconds if pace else args.seconds,
-                        min_requests=args.waves * concurrency,
-                        pid=child.pid,
+                        route, concurrency, **limits(args, route, concurrency), pid=child.pid
                     )
                     served.batches.append(batch)
                     served.streams += batch.requests
@@ -229,9 +232,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", default=",".join(SERVERS), help="servers, comma-separated")
+    parser.add_argument(
+        "--only",
+        default=",".join(DEFAULT),
+        help=f"servers, comma-separated, from {', '.join(SERVERS)} (default: all but before)",
+    )
     parser.add_argument("--seconds", type=float, default=2.5, help="length of an unpaced batch")
-    parser.add_argument("--paced-seconds", type=float, default=5, help="length of a paced batch")
+    parser.add_argument(
+        "--paced-streams", type=int, default=800, help="streams in a paced batch at most"
+    )
+    parser.add_argument(
+        "--paced-seconds", type=float, default=12, help="length of a paced batch at most"
+    )
     parser.add_argument("--max-requests", type=int, default=5000, help="streams per batch at most")
     parser.add_argument(
         "--waves", type=int, default=3, help="a batch runs for at least this many x c streams"
@@ -247,7 +259,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run: 1 s batches, 2 s paced, 500 streams, 2 starts, 3 --help runs",
+        help="a smoke run: 1 s batches, 3 s paced, 500 streams, 2 starts, 3 --help runs",
     )
     args = parser.parse_args(argv)
     args.only = [name for name in args.only.split(",") if name]
@@ -255,7 +267,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown server(s) {sorted(unknown)}; pick from {', '.join(SERVERS)}")
     if args.quick:
-        args.seconds, args.paced_seconds, args.streams = 1.0, 2.0, 500
+        args.seconds, args.paced_seconds, args.paced_streams, args.streams = 1.0, 3.0, 200, 500
         args.starts, args.help_runs = 2, 3
     return args
 
