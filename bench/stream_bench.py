@@ -19,6 +19,7 @@ server's TTFB minus the direct one at the same concurrency and pace. CPU is utim
     uv run python -m bench.stream_bench                 # everything, about 8 minutes
     uv run python -m bench.stream_bench --quick         # a smoke run, about 2 minutes
     uv run python -m bench.stream_bench --only floor,native --json out.json
+    uv run python -m bench.stream_bench --only floor,native,before --streams 0   # 18ae38e too
 
 See docs/performance.md for the results and how to read them.
 """
