@@ -211,6 +211,10 @@ class NativeOpenAIUpstream:
 
     def _session(self) -> aiohttp.ClientSession:
         if self._client is None:
-            # trust_env: HTTPS_PROXY applies here as it does to the other providers' clients.
-            self._client = aiohttp.ClientSession(trust_env=True)
+            # Each stream holds one upstream connection, so the pool is as large as the client
+            # side's cap (MAX_CONNECTIONS); aiohttp's default of 100 made the 101st concurrent
+            # stream wait for another to end. trust_env: HTTPS_PROXY applies here as it does
+            # to the other providers' clients.
+            connector = aiohttp.TCPConnector(limit=self._settings.max_connections)
+            self._client = aiohttp.ClientSession(connector=connector, trust_env=True)
         return self._client

@@ -438,3 +438,13 @@ def test_importing_the_native_upstream_is_cheap() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
+
+
+async def test_the_upstream_pool_is_as_large_as_the_client_side_cap() -> None:
+    """One upstream connection per stream: a pool smaller than MAX_CONNECTIONS would make
+    streams past it wait (aiohttp's default is 100)."""
+    settings = load_settings({"openai_api_key": "k", "max_connections": 750}, env_file=None)
+    native = NativeOpenAIUpstream(settings)
+    session = native._session()
+    assert session.connector is not None and session.connector.limit == 750
+    await native.aclose()
