@@ -41,9 +41,10 @@ from bench.processes import (
     sockets,
     start,
     stop,
+    tree,
     wait_healthy,
 )
-from bench.servers import SERVERS, launch
+from bench.servers import PROCESSES, SERVERS, launch
 from bench.workloads import WORKLOADS
 
 
@@ -212,7 +213,13 @@ async def main(args: argparse.Namespace) -> None:
         server = launch(args.server, port, fake_url, home, cores, args.proxy_log_level)
         await wait_healthy(f"{url}/health", server, 120)
         pid = server.pid
-        snaps = [snapshot("at start (/health 200)", pid, fake_port)]
+        # /health answers once one gunicorn worker is up; the start is when all of them are.
+        expected = PROCESSES.get(args.server, 1)
+        for _ in range(100):
+            if len(tree(pid)) >= expected:
+                break
+            await asyncio.sleep(0.1)
+        snaps = [snapshot("at start (/health 200, every process up)", pid, fake_port)]
         await check_stream(url, WORKLOADS["text"])
         await run_batch(
             anthropic_route(args.server, url, WORKLOADS["text"]), 16, requests=200, seconds=10

@@ -23,6 +23,8 @@ SERVERS = {
 }
 LOADS_LITELLM = {"litellm", "gemini", "before", "before-gemini"}
 GEMINI = {"gemini", "before-gemini"}
+PROCESSES = {"workers2": 3}
+"""Processes a server runs once it is fully up (gunicorn: the arbiter and its workers)."""
 DEFAULT = [name for name in SERVERS if not name.startswith("before")]
 """What a run measures unless told otherwise; the `before` ones are a run of their own."""
 
