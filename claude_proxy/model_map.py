@@ -1,7 +1,7 @@
 """Which upstream model serves a requested model name, and why.
 
-A pure function of the requested name, the settings and a model registry (LiteLLM's, through
-`upstream.litellm_client.LiteLLMRegistry`; a dict in the unit tests).
+A pure function of the requested name, the settings and a model registry (`ModelRegistry`:
+the server's `Upstream` answers it from LiteLLM's bundled map; the unit tests use a stand-in).
 """
 
 from __future__ import annotations
