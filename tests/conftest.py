@@ -36,6 +36,8 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("CLAUDE_PROXY_CONFIG", str(home / "config.toml"))
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -179,6 +179,10 @@ class Settings(BaseSettings):
         gt=0,
         description="Most client connections held at once (fewer when the open-file limit is low); more are answered 529 overloaded_error and closed.",
     )
+    data_dir: Path | None = Field(
+        None,
+        description="Where the proxy keeps its databases (usage ledger, message threads). Default: $XDG_DATA_HOME/claude-proxy, else ~/.local/share/claude-proxy.",
+    )
     client_header_timeout: float = Field(
         60.0,
         gt=0,
@@ -235,6 +239,10 @@ class Settings(BaseSettings):
             if isinstance(v, SecretStr) and v.get_secret_value()
         ]
 
+    def data_path(self) -> Path:
+        """The data directory in effect (not created here: whoever writes a file creates it)."""
+        return self.data_dir.expanduser() if self.data_dir else user_data_dir()
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -250,6 +258,13 @@ class Settings(BaseSettings):
 
 def user_config_dir() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "claude-proxy"
+
+
+def user_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "claude-proxy"
 
 

@@ -98,3 +98,12 @@ def test_secret_values_are_every_key_and_token_set() -> None:
         env_file=None,
     )
     assert sorted(settings.secret_values()) == ["sk-one", "tok-two"]
+
+
+def test_data_dir_defaults_to_the_xdg_data_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert load_settings(env_file=None).data_path() == tmp_path / "data" / "claude-proxy"
+    chosen = load_settings({"data_dir": str(tmp_path / "mine")}, env_file=None)
+    assert chosen.data_path() == tmp_path / "mine"
