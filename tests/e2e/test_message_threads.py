@@ -5,8 +5,11 @@ conversation and the tools on every turn, because it has no threads of its own."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import shutil
+import sqlite3
 from typing import Any
 
 import anthropic
@@ -16,6 +19,8 @@ from anthropic import beta_async_tool
 
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
 from tests.helpers.proxy import ProxyFactory
+from tests.helpers.repo import REPO
+from tests.helpers.typescript_sdk import pinned_typescript_sdk, run_tool_runner, sdk_version
 
 SYSTEM = "You are a calculator."
 QUESTION = "What is (2 + 3) * 4?"
@@ -128,10 +133,221 @@ async def test_python_tool_runner_threads_every_turn(
     assert "Replaying" not in caplog.text
 
 
-def recording(sent: list[dict[str, Any]]) -> Any:
-    """An httpx client for the SDK that keeps every request body it sends."""
+def recording(sent: list[dict[str, Any]], refusals: list[tuple[int, Any]] | None = None) -> Any:
+    """An httpx client for the SDK that keeps every request body it sends, and the status
+    and `error.details` of every refusal it gets."""
 
     async def keep(request: httpx2.Request) -> None:
         sent.append(json.loads(request.content))
 
-    return httpx2.AsyncClient(event_hooks={"request": [keep]})
+    async def refused(response: httpx2.Response) -> None:
+        if response.status_code >= 400 and refusals is not None:
+            await response.aread()
+            refusals.append((response.status_code, response.json()["error"].get("details")))
+
+    return httpx2.AsyncClient(event_hooks={"request": [keep], "response": [refused]})
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+async def test_typescript_tool_runner_threads_every_turn(
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, stream: bool
+) -> None:
+    node = pinned_typescript_sdk()
+    fake_openai.enqueue(*two_tool_rounds())
+    url = await proxy_for(start_proxy, fake_openai, "native")
+
+    result = await run_tool_runner(node, url, stream=stream)
+
+    assert result["text"] == ["The answer is 20."]
+    check_whole_conversations(fake_openai.requests)
+    sent = result["sent"]
+    assert [body.get("thread", {}).get("type") for body in sent] == [
+        "create",
+        "continue",
+        "continue",
+    ]
+    assert "system" not in sent[1] and "tools" not in sent[1]
+    assert [len(body["messages"]) for body in sent] == [1, 1, 1]
+
+
+def test_the_typescript_sdk_run_is_the_one_ci_pins() -> None:
+    pinned_typescript_sdk()
+    ci = (REPO / ".ci" / "run").read_text()
+    assert f"ANTHROPIC_SDK_TS_VERSION={sdk_version()}\n" in ci
+
+
+def test_a_missing_typescript_sdk_fails_under_ci(tmp_path: Path) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        pinned_typescript_sdk(tmp_path / "package.json", env={"CI": "true"})
+    assert "bash .ci/run" in str(failed.value)
+    with pytest.raises(pytest.skip.Exception):
+        pinned_typescript_sdk(tmp_path / "package.json", env={})
+
+
+def threads_db(data_dir: Path) -> sqlite3.Connection:
+    return sqlite3.connect(data_dir / "threads.sqlite3", isolation_level=None)
+
+
+async def run_with(
+    url: str, between_turns: Any, *, stream: bool = False
+) -> tuple[anthropic.types.beta.BetaMessage, list[dict[str, Any]], list[tuple[int, Any]]]:
+    """The Python tool runner to the end, `between_turns(message)` awaited after each reply
+    (before the runner sends its tool results). The final message, the bodies sent, and the
+    refusals."""
+    sent: list[dict[str, Any]] = []
+    refusals: list[tuple[int, Any]] = []
+    async with anthropic.AsyncAnthropic(
+        base_url=url, api_key="client-key", max_retries=0, http_client=recording(sent, refusals)
+    ) as client:
+        runner = client.beta.messages.tool_runner(**runner_kwargs(), stream=stream)
+        last = None
+        async for item in runner:
+            last = item if not stream else await item.get_final_message()
+            await between_turns(last)
+    assert last is not None
+    return last, sent, refusals
+
+
+def threads_of(sent: list[dict[str, Any]]) -> list[str | None]:
+    return [body.get("thread", {}).get("type") for body in sent]
+
+
+async def test_a_lost_thread_costs_one_replay(
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_openai.enqueue(*two_tool_rounds())
+    url = await start_proxy(
+        openai_api_key="sk-test-key-0001", openai_api_base=fake_openai.base_url, data_dir=tmp_path
+    )
+
+    async def lose_the_first(message: Any) -> None:
+        if message.content[0].type == "tool_use" and message.content[0].input == {"a": 2, "b": 3}:
+            threads_db(tmp_path).execute("DELETE FROM threads")
+
+    final, sent, refusals = await run_with(url, lose_the_first)
+
+    assert final.content[0].text == "The answer is 20."
+    assert refusals == [(404, {"error_code": "thread_not_found"})]
+    assert threads_of(sent) == ["create", "continue", "create", "continue"]
+    assert len(sent[2]["messages"]) == 3  # the replay: the question, the reply, the results
+    check_whole_conversations(fake_openai.requests)
+
+
+async def test_a_reply_continued_by_another_request_costs_one_replay(
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI
+) -> None:
+    first, second, last = two_tool_rounds()
+    fake_openai.enqueue(first, Answer(text="Someone else's answer."), second, last)
+    url = await proxy_for(start_proxy, fake_openai, "native")
+    other: list[Any] = []
+
+    async def continue_it_first(message: Any) -> None:
+        if other:
+            return
+        async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
+            other.append(
+                await client.beta.messages.create(
+                    model="claude-sonnet-5",
+                    max_tokens=100,
+                    messages=[tool_result(message.content[0].id, "5")],
+                    thread={"type": "continue", "previous_message_id": message.id},
+                    betas=["message-threads-2026-08-12"],
+                )
+            )
+
+    final, sent, refusals = await run_with(url, continue_it_first)
+
+    assert other[0].content[0].text == "Someone else's answer."
+    assert final.content[-1].text == "The answer is 20."
+    assert refusals == [(400, {"error_code": "thread_already_continued"})]
+    assert threads_of(sent) == ["create", "continue", "create", "continue"]
+    check_whole_conversations([fake_openai.requests[0], *fake_openai.requests[2:]])
+
+
+async def test_a_reply_being_continued_by_another_request_costs_one_replay(
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    first, second, last = two_tool_rounds()
+    release = asyncio.Event()
+    fake_openai.enqueue(first, Answer(text="Held.", hold={1: release}), second, last)
+    url = await start_proxy(
+        openai_api_key="sk-test-key-0001", openai_api_base=fake_openai.base_url, data_dir=tmp_path
+    )
+    held: list[asyncio.Task[Any]] = []
+
+    async def start_a_continue(message: Any) -> None:
+        if held:
+            return
+
+        async def other() -> str:
+            async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as c:
+                async with c.beta.messages.stream(
+                    model="claude-sonnet-5",
+                    max_tokens=100,
+                    messages=[tool_result(message.content[0].id, "5")],
+                    thread={"type": "continue", "previous_message_id": message.id},
+                    betas=["message-threads-2026-08-12"],
+                ) as stream:
+                    return (await stream.get_final_message()).content[0].text  # type: ignore[union-attr]
+
+        held.append(asyncio.create_task(other()))
+        for _ in range(500):  # until the other request holds the reply
+            if len(fake_openai.requests) == 2:
+                break
+            await asyncio.sleep(0.01)
+
+    final, sent, refusals = await run_with(url, start_a_continue)
+    release.set()
+
+    assert await asyncio.wait_for(held[0], timeout=30) == "Held."
+    assert final.content[-1].text == "The answer is 20."
+    assert refusals == [(400, {"error_code": "thread_continue_in_flight"})]
+    assert threads_of(sent) == ["create", "continue", "create", "continue"]
+
+
+@pytest.mark.parametrize(
+    ("limit", "unsupported", "threaded"),
+    [
+        pytest.param(0, "threads_off", ["create", None, None, None], id="threads-off"),
+        pytest.param(
+            1200, "conversation_size", ["create", "continue", "continue", None], id="too-large"
+        ),
+    ],
+)
+async def test_a_conversation_the_proxy_cannot_thread_goes_on_unthreaded(
+    start_proxy: ProxyFactory,
+    fake_openai: FakeOpenAI,
+    tmp_path: Path,
+    limit: int,
+    unsupported: str,
+    threaded: list[str],
+) -> None:
+    fake_openai.enqueue(*two_tool_rounds())
+    url = await start_proxy(
+        openai_api_key="sk-test-key-0001",
+        openai_api_base=fake_openai.base_url,
+        data_dir=tmp_path,
+        thread_store_max_bytes=limit,
+    )
+
+    async def nothing(message: Any) -> None:
+        pass
+
+    final, sent, refusals = await run_with(url, nothing)
+
+    assert final.content[-1].text == "The answer is 20."
+    assert refusals == [
+        (400, {"error_code": "thread_unsupported_request", "unsupported": [unsupported]})
+    ]
+    # The refused turn goes again without a thread, and so does every later one.
+    assert threads_of(sent) == threaded
+    check_whole_conversations(fake_openai.requests)
+
+
+def tool_result(tool_use_id: str, content: str) -> dict[str, Any]:
+    return {
+        "role": "user",
+        "content": [{"type": "tool_result", "tool_use_id": tool_use_id, "content": content}],
+    }
