@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -290,7 +291,7 @@ async def test_a_reply_being_continued_by_another_request_costs_one_replay(
                     thread={"type": "continue", "previous_message_id": message.id},
                     betas=["message-threads-2026-08-12"],
                 ) as stream:
-                    return (await stream.get_final_message()).content[0].text  # type: ignore[union-attr]
+                    return (await stream.get_final_message()).content[0].text
 
         held.append(asyncio.create_task(other()))
         for _ in range(500):  # until the other request holds the reply
