@@ -18,6 +18,10 @@ import httpx2
 import pytest
 from anthropic import beta_async_tool
 
+from claude_proxy.server.app import create_app, serving_on_loopback
+from claude_proxy.settings import Settings, load_settings
+from tests.fakes.anthropic_upstream import Answer as AnthropicAnswer
+from tests.fakes.anthropic_upstream import FakeAnthropic, message_of, text_message
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
 from tests.helpers.proxy import ProxyFactory
 from tests.helpers.repo import REPO
@@ -352,3 +356,126 @@ def tool_result(tool_use_id: str, content: str) -> dict[str, Any]:
         "role": "user",
         "content": [{"type": "tool_result", "tool_use_id": tool_use_id, "content": content}],
     }
+
+
+def proxy_settings(fake_openai: FakeOpenAI, data_dir: Path) -> Settings:
+    return load_settings(
+        {
+            "openai_api_key": "sk-test-key-0001",
+            "openai_api_base": fake_openai.base_url,
+            "data_dir": data_dir,
+        },
+        env_file=None,
+    )
+
+
+async def threaded_create(url: str) -> anthropic.types.beta.BetaMessage:
+    async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
+        return await client.beta.messages.create(
+            model="claude-sonnet-5",
+            max_tokens=100,
+            system=SYSTEM,
+            tools=[add.to_dict()],
+            messages=[{"role": "user", "content": QUESTION}],
+            thread={"type": "create"},
+            betas=["message-threads-2026-08-12"],
+        )
+
+
+async def threaded_continue(url: str, reply: Any) -> anthropic.types.beta.BetaMessage:
+    async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
+        return await client.beta.messages.create(
+            model="claude-sonnet-5",
+            max_tokens=100,
+            messages=[tool_result(reply.content[0].id, "5")],
+            thread={"type": "continue", "previous_message_id": reply.id},
+            betas=["message-threads-2026-08-12"],
+        )
+
+
+def check_continued(sent: dict[str, Any]) -> None:
+    assert sent["messages"][0] == {"role": "system", "content": SYSTEM}
+    assert [tool["function"]["name"] for tool in sent["tools"]] == ["add"]
+    assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "tool"]
+    assert sent["messages"][2]["tool_calls"][0]["id"] == "call_1"
+
+
+async def test_a_thread_outlives_a_restart(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    fake_openai.enqueue(two_tool_rounds()[0], Answer(text="5, then."))
+    settings = proxy_settings(fake_openai, tmp_path)
+    async with serving_on_loopback(create_app(settings)) as url:
+        reply = await threaded_create(url)
+    async with serving_on_loopback(create_app(settings)) as url:
+        answer = await threaded_continue(url, reply)
+
+    assert answer.content[0].text == "5, then."  # type: ignore[union-attr]
+    check_continued(fake_openai.requests[1])
+
+
+async def test_a_thread_kept_by_one_worker_is_continued_by_another(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_openai.enqueue(two_tool_rounds()[0], Answer(text="5, then."))
+    settings = proxy_settings(fake_openai, tmp_path)
+    async with (
+        serving_on_loopback(create_app(settings)) as first,
+        serving_on_loopback(create_app(settings)) as second,
+    ):
+        reply = await threaded_create(first)
+        answer = await threaded_continue(second, reply)
+        with pytest.raises(anthropic.BadRequestError) as again:
+            await threaded_continue(first, reply)
+
+    assert answer.content[0].text == "5, then."  # type: ignore[union-attr]
+    check_continued(fake_openai.requests[1])
+    assert again.value.error_code == "thread_already_continued"
+
+
+async def test_unthreaded_requests_never_open_the_store(
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_openai.enqueue(*two_tool_rounds())
+    url = await start_proxy(
+        openai_api_key="sk-test-key-0001", openai_api_base=fake_openai.base_url, data_dir=tmp_path
+    )
+    async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
+        runner = client.beta.messages.tool_runner(**runner_kwargs(), thread=False)
+        final = await runner.until_done()
+
+    assert final.content[0].text == "The answer is 20."  # type: ignore[union-attr]
+    assert not (tmp_path / "threads.sqlite3").exists()
+    check_whole_conversations(fake_openai.requests)
+
+
+async def test_anthropic_models_keep_their_own_threads(
+    start_proxy: ProxyFactory, aiohttp_server: Any, tmp_path: Path
+) -> None:
+    fake = FakeAnthropic()
+    server = await aiohttp_server(fake.app())
+    fake.enqueue(
+        AnthropicAnswer(
+            message_of(
+                [{"type": "tool_use", "id": "toolu_1", "name": "add", "input": {"a": 2, "b": 3}}],
+                "tool_use",
+                message_id="msg_upstream_1",
+            )
+        ),
+        AnthropicAnswer(text_message("Five.", message_id="msg_upstream_2")),
+    )
+    url = await start_proxy(
+        preferred_provider="anthropic",
+        anthropic_api_key="sk-ant-proxy",
+        anthropic_api_base=str(server.make_url("")).rstrip("/"),
+        data_dir=tmp_path,
+    )
+    async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
+        runner = client.beta.messages.tool_runner(**{**runner_kwargs(), "model": "claude-opus-4-1"})
+        final = await runner.until_done()
+
+    assert final.content[0].text == "Five."  # type: ignore[union-attr]
+    first, second = fake.received
+    assert first.body["thread"] == {"type": "create"}
+    assert second.body["thread"] == {"type": "continue", "previous_message_id": "msg_upstream_1"}
+    assert "tools" not in second.body and len(second.body["messages"]) == 1
+    assert "message-threads-2026-08-12" in second.headers["anthropic-beta"]
+    assert not (tmp_path / "threads.sqlite3").exists()
