@@ -24,10 +24,9 @@ from claude_proxy.server.stream_writer import (
     MODEL_HEADER,
     SSE_HEADERS,
     Deadlines,
-    Keep,
     write_stream,
 )
-from claude_proxy.server.thread_store import thread_turn
+from claude_proxy.server.thread_store import ThreadTurn, thread_turn
 from claude_proxy.settings import Settings
 from claude_proxy.translate.request import (
     requested_model,
@@ -61,11 +60,11 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
         return await serve(request, body, choice)
     size = len(await request.read())
     async with thread_turn(request.app[THREADS], body, thread, size) as turn:
-        return await serve(request, turn.request, choice, keep=turn.keep)
+        return await serve(request, turn.request, choice, turn)
 
 
 async def serve(
-    request: web.Request, body: dict[str, Any], choice: ModelChoice, keep: Keep | None = None
+    request: web.Request, body: dict[str, Any], choice: ModelChoice, turn: ThreadTurn | None = None
 ) -> web.StreamResponse:
     """Validate the whole request, and answer it from `choice`'s model or its fallbacks."""
     validate_request(body)
@@ -74,7 +73,7 @@ async def serve(
     chain = candidates(choice, request.app[SETTINGS], request.app[UPSTREAM], cooldowns)
     for choice in chain:
         try:
-            return await answer(request, body, choice, keep)
+            return await answer(request, body, choice, turn)
         except errors.ProxyError as exc:
             cooldowns.note(choice.model, exc)
             if choice is chain[-1] or not may_fall_back(exc):
@@ -90,16 +89,18 @@ async def serve(
 
 
 async def answer(
-    request: web.Request, body: dict[str, Any], choice: ModelChoice, keep: Keep | None = None
+    request: web.Request, body: dict[str, Any], choice: ModelChoice, turn: ThreadTurn | None = None
 ) -> web.StreamResponse:
     """Translate, send to `choice`'s model, and answer: as SSE or as one JSON message.
-    `keep` (a message thread's) gets the message before the client does."""
+    A message thread's `turn` keeps the message before the client has it."""
     request[LOG].choice = choice
     settings = request.app[SETTINGS]
     upstream = request.app[UPSTREAM]
     target = upstream.target(choice.model, choice.provider)
     quirks = quirks_for(target, provider_options(settings))
-    size = len(await request.read())  # aiohttp keeps the body: this reads nothing again
+    # aiohttp keeps the body: this reads nothing again
+    size = turn.size if turn is not None else len(await request.read())
+    keep = turn.keep if turn is not None else None
     openai_request = await off_loop(size, translate, body, target, quirks)
     stop_sequences = body.get("stop_sequences") or None
     if body.get("stream"):

@@ -226,10 +226,14 @@ def unsupported(message: str, *features: str) -> errors.ThreadRejectedError:
 
 
 class ThreadTurn:
-    """One turn of a thread: the whole request to send, and `keep` for its reply."""
+    """One turn of a thread: the whole request to send (about `size` bytes), and `keep` for
+    its reply."""
 
-    def __init__(self, store: ThreadStore, request: dict[str, Any], follows: str | None) -> None:
+    def __init__(
+        self, store: ThreadStore, request: dict[str, Any], size: int, follows: str | None
+    ) -> None:
         self.request = request
+        self.size = size
         self._store = store
         self._follows = follows
         self.kept = False
@@ -265,15 +269,16 @@ async def thread_turn(
             raise unsupported(
                 f"the proxy's message thread store cannot be opened: {exc}", "thread_store"
             ) from None
-        yield ThreadTurn(store, without_thread(body), None)
+        yield ThreadTurn(store, without_thread(body), size, None)
         return
     previous = thread.previous_message_id
     claimed = await claim(store, previous)
     turn: ThreadTurn | None = None
     try:
-        if claimed.size + size > store.max_bytes:
-            raise too_large(claimed.size + size, store.max_bytes)
-        turn = ThreadTurn(store, continued_request(body, claimed.conversation), previous)
+        whole = claimed.size + size
+        if whole > store.max_bytes:
+            raise too_large(whole, store.max_bytes)
+        turn = ThreadTurn(store, continued_request(body, claimed.conversation), whole, previous)
         yield turn
     finally:
         if turn is None or not turn.kept:

@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -479,3 +480,33 @@ async def test_anthropic_models_keep_their_own_threads(
     assert "tools" not in second.body and len(second.body["messages"]) == 1
     assert "message-threads-2026-08-12" in second.headers["anthropic-beta"]
     assert not (tmp_path / "threads.sqlite3").exists()
+
+
+async def test_a_small_continue_of_a_large_thread_is_translated_off_the_loop(
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claude_proxy.server import messages
+
+    threads: list[bool] = []
+    translate = messages.translate
+
+    def spied(*args: Any) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return translate(*args)
+
+    monkeypatch.setattr(messages, "translate", spied)
+    monkeypatch.setattr(messages, "OFF_LOOP_BYTES", 2000)
+    fake_openai.enqueue(two_tool_rounds()[0], Answer(text="5, then."))
+    url = await proxy_for(start_proxy, fake_openai, "native")
+    async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
+        reply = await client.beta.messages.create(
+            model="claude-sonnet-5",
+            max_tokens=100,
+            tools=[add.to_dict()],
+            messages=[{"role": "user", "content": "x" * 2001}],
+            thread={"type": "create"},
+        )
+    await threaded_continue(url, reply)
+
+    assert threads == [False, False]  # both in a worker thread, not on the loop's
+    assert len(fake_openai.requests[1]["messages"][0]["content"]) == 2001
