@@ -118,7 +118,8 @@ class ThreadStore:
         await self._run(self._keep, message_id, conversation, follows)
 
     async def aclose(self) -> None:
-        await self._run(self._close)
+        if self._db is not None:
+            await self._run(self._close)
         self._executor.shutdown(wait=True)
 
     # --- on the store's thread ---------------------------------------------------------------
