@@ -6,6 +6,7 @@ conversation and the tools on every turn, because it has no threads of its own."
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import shutil
@@ -23,6 +24,11 @@ from claude_proxy.server.app import create_app, serving_on_loopback
 from claude_proxy.settings import Settings, load_settings
 from tests.fakes.anthropic_upstream import Answer as AnthropicAnswer
 from tests.fakes.anthropic_upstream import FakeAnthropic, message_of, text_message
+from tests.fakes.gemini_upstream import API_KEY as GEMINI_KEY
+from tests.fakes.gemini_upstream import FakeGemini
+from tests.fakes.gemini_upstream import Reply as GeminiReply
+from tests.fakes.gemini_upstream import call as gemini_call
+from tests.fakes.gemini_upstream import text as gemini_text
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
 from tests.helpers.proxy import ProxyFactory
 from tests.helpers.repo import REPO
@@ -510,3 +516,35 @@ async def test_a_small_continue_of_a_large_thread_is_translated_off_the_loop(
 
     assert threads == [False, False]  # both in a worker thread, not on the loop's
     assert len(fake_openai.requests[1]["messages"][0]["content"]) == 2001
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+async def test_a_gemini_thread_gives_back_every_thought_signature(
+    start_proxy: ProxyFactory, fake_gemini: FakeGemini, stream: bool
+) -> None:
+    one, two = (base64.b64encode(raw).decode() for raw in (b"\x01sig-one", b"\x02sig-two"))
+    fake_gemini.enqueue(
+        GeminiReply([gemini_call("add", {"a": 2, "b": 3}, signature=one)]),
+        GeminiReply([gemini_call("multiply", {"a": 5, "b": 4}, signature=two)]),
+        GeminiReply([gemini_text("The answer is 20.")]),
+    )
+    url = await start_proxy(
+        preferred_provider="google", gemini_api_key=GEMINI_KEY, gemini_api_base=fake_gemini.base_url
+    )
+    sent: list[dict[str, Any]] = []
+    async with anthropic.AsyncAnthropic(
+        base_url=url, api_key="k", max_retries=0, http_client=recording(sent)
+    ) as client:
+        runner = client.beta.messages.tool_runner(**runner_kwargs(), stream=stream)
+        final = await runner.until_done()
+
+    assert final.content[-1].text == "The answer is 20."  # type: ignore[union-attr]
+    assert threads_of(sent) == ["create", "continue", "continue"]
+    assert fake_gemini.rejections == []
+    signatures = [
+        part.get("thoughtSignature")
+        for content in fake_gemini.requests[2]["contents"]
+        for part in content["parts"]
+        if "function_call" in part
+    ]
+    assert signatures == [one, two]
