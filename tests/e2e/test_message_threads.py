@@ -548,3 +548,28 @@ async def test_a_gemini_thread_gives_back_every_thought_signature(
         if "function_call" in part
     ]
     assert signatures == [one, two]
+
+
+async def test_the_sdks_thread_sends_each_turn_alone_and_the_upstream_sees_it_all(
+    proxy_url: str, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.enqueue(Answer(text="Hi, Ada."), Answer(text="Your name is Ada."))
+    sent: list[dict[str, Any]] = []
+    async with anthropic.AsyncAnthropic(
+        base_url=proxy_url, api_key="k", max_retries=0, http_client=recording(sent)
+    ) as client:
+        thread = client.beta.messages.thread(model="claude-sonnet-5", max_tokens=100, system=SYSTEM)
+        first = await thread.send({"role": "user", "content": "I am Ada."})
+        async with thread.stream({"role": "user", "content": "Who am I?"}) as stream:
+            second = await stream.get_final_message()
+
+    assert second.content[0].text == "Your name is Ada."  # type: ignore[union-attr]
+    assert sent[1]["thread"] == {"type": "continue", "previous_message_id": first.id}
+    assert sent[1]["messages"] == [{"role": "user", "content": "Who am I?"}]
+    assert [m["role"] for m in fake_openai.requests[1]["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+    ]
+    assert fake_openai.requests[1]["messages"][2]["content"] == "Hi, Ada."
