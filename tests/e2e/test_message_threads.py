@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anthropic
 import httpx2
 import pytest
@@ -30,8 +31,10 @@ from tests.fakes.gemini_upstream import Reply as GeminiReply
 from tests.fakes.gemini_upstream import call as gemini_call
 from tests.fakes.gemini_upstream import text as gemini_text
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
+from tests.helpers.ports import free_port
 from tests.helpers.proxy import ProxyFactory
 from tests.helpers.repo import REPO
+from tests.helpers.serve_process import serve_env, start_serve, stop, wait_for_health
 from tests.helpers.typescript_sdk import pinned_typescript_sdk, run_tool_runner, sdk_version
 
 SYSTEM = "You are a calculator."
@@ -145,7 +148,9 @@ async def test_python_tool_runner_threads_every_turn(
     assert "Replaying" not in caplog.text
 
 
-def recording(sent: list[dict[str, Any]], refusals: list[tuple[int, Any]] | None = None) -> Any:
+def recording(
+    sent: list[dict[str, Any]], refusals: list[tuple[int, Any]] | None = None, **options: Any
+) -> Any:
     """An httpx client for the SDK that keeps every request body it sends, and the status
     and `error.details` of every refusal it gets."""
 
@@ -157,7 +162,7 @@ def recording(sent: list[dict[str, Any]], refusals: list[tuple[int, Any]] | None
             await response.aread()
             refusals.append((response.status_code, response.json()["error"].get("details")))
 
-    return httpx2.AsyncClient(event_hooks={"request": [keep], "response": [refused]})
+    return httpx2.AsyncClient(event_hooks={"request": [keep], "response": [refused]}, **options)
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
@@ -573,3 +578,39 @@ async def test_the_sdks_thread_sends_each_turn_alone_and_the_upstream_sees_it_al
         "user",
     ]
     assert fake_openai.requests[1]["messages"][2]["content"] == "Hi, Ada."
+
+
+async def test_serve_with_two_workers_threads_the_tool_runner(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Each request on a fresh connection, so either worker may take any turn."""
+    rounds = 3
+    for _ in range(rounds):
+        fake_openai.enqueue(*two_tool_rounds())
+    port = free_port()
+    env = serve_env(
+        OPENAI_API_KEY="sk-test", OPENAI_API_BASE=fake_openai.base_url, DATA_DIR=str(tmp_path)
+    )
+    process = await start_serve(tmp_path, env, "--port", str(port), "--workers", "2")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as session:
+            await wait_for_health(session, f"{url}/health")
+        for _ in range(rounds):
+            sent: list[dict[str, Any]] = []
+            http = recording(sent, limits=httpx2.Limits(max_keepalive_connections=0))
+            async with anthropic.AsyncAnthropic(
+                base_url=url, api_key="k", max_retries=0, http_client=http
+            ) as client:
+                final = await client.beta.messages.tool_runner(**runner_kwargs()).until_done()
+            assert final.content[0].text == "The answer is 20."  # type: ignore[union-attr]
+            assert threads_of(sent) == ["create", "continue", "continue"]
+    finally:
+        stderr = await stop(process)
+    assert "Booting worker" in stderr
+    assert len(rows_of(tmp_path)) == 3 * rounds
+
+
+def rows_of(data_dir: Path) -> list[str]:
+    with threads_db(data_dir) as db:
+        return [row[0] for row in db.execute("SELECT message_id FROM threads")]

@@ -122,6 +122,8 @@ async def test_the_file_is_private_in_wal_mode_and_outlives_its_store(
     path = tmp_path / "data" / "threads.sqlite3"
     first = ThreadStore(path, max_bytes=10_000, max_age=MAX_AGE, clock=clock)
     await first.keep("msg_1", CONVERSATION, None)
+    side_files = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    assert {stat.S_IMODE(side.stat().st_mode) for side in side_files} == {0o600}
     await first.aclose()
 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
