@@ -3,12 +3,14 @@
     Error                              message (+ hint)
     ├── ProxyError                     an HTTP answer: Anthropic `error.type` and status
     │   ├── InvalidRequestError        400 invalid_request_error
-    │   │   └── ContextWindowExceededError   "prompt is too long: N tokens > M maximum"
+    │   │   ├── ContextWindowExceededError   "prompt is too long: N tokens > M maximum"
+    │   │   └── ThreadRejectedError    a message thread's turn refused, `error.details` says why
     │   ├── AuthenticationError        401 authentication_error
     │   │   └── MissingKeyError        the proxy has no key: x-should-retry: false
     │   ├── BillingError               402 billing_error
     │   ├── PermissionDeniedError      403 permission_error
     │   ├── NotFoundError              404 not_found_error
+    │   │   └── ThreadNotFoundError    no stored thread for `previous_message_id`
     │   ├── RequestTooLargeError       413 request_too_large
     │   ├── RateLimitError             429 rate_limit_error
     │   ├── ApiError                   500 api_error
@@ -46,15 +48,23 @@ class ProxyError(Error):
     status: ClassVar[int] = 500
     error_type: ClassVar[str] = "api_error"
 
-    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.headers: dict[str, str] = dict(headers or {})
+        self.details: dict[str, Any] | None = dict(details) if details is not None else None
+        """`error.details`: its `error_code` is what SDKs branch on (the message threads')."""
 
     def to_body(self, request_id: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": "error",
-            "error": {"type": self.error_type, "message": self.message},
-        }
+        error: dict[str, Any] = {"type": self.error_type, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        body: dict[str, Any] = {"type": "error", "error": error}
         if request_id:
             body["request_id"] = request_id
         return body
@@ -72,6 +82,14 @@ class ContextWindowExceededError(InvalidRequestError):
         super().__init__(f"prompt is too long: {prompt_tokens} tokens > {max_tokens} maximum")
         self.prompt_tokens = prompt_tokens
         self.max_tokens = max_tokens
+
+
+class ThreadRejectedError(InvalidRequestError):
+    """A message thread's turn the proxy cannot serve as asked; the SDKs replay the whole
+    conversation (or send it without a thread) on each `error_code`."""
+
+    def __init__(self, message: str, error_code: str, **details: Any) -> None:
+        super().__init__(message, details={"error_code": error_code, **details})
 
 
 class AuthenticationError(ProxyError):
@@ -102,6 +120,13 @@ class PermissionDeniedError(ProxyError):
 class NotFoundError(ProxyError):
     status = 404
     error_type = "not_found_error"
+
+
+class ThreadNotFoundError(NotFoundError):
+    """No stored thread for a `continue`'s `previous_message_id` (never kept, or evicted)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, details={"error_code": "thread_not_found"})
 
 
 class RequestTooLargeError(ProxyError):

@@ -56,7 +56,12 @@ def test_for_status(status: int, error_class: type[errors.ProxyError]) -> None:
 
 def test_for_status_gives_each_class_back_its_own_status() -> None:
     for cls in HTTP_ERRORS:
-        if cls in (errors.ContextWindowExceededError, errors.MissingKeyError):
+        if cls in (
+            errors.ContextWindowExceededError,
+            errors.MissingKeyError,
+            errors.ThreadRejectedError,
+            errors.ThreadNotFoundError,
+        ):
             continue  # subclasses that share their parent's status
         if cls is errors.IncompleteAnswerError:
             # The proxy's own finding about a 200; an upstream's 502 is a plain ApiError.
@@ -106,3 +111,20 @@ def test_a_command_error_is_not_an_http_answer() -> None:
         3,
     )
     assert errors.CommandError("x", "y").exit_code == 1
+
+
+def test_the_thread_errors_carry_the_details_the_sdks_branch_on() -> None:
+    rejected = errors.ThreadRejectedError("no", "thread_unsupported_request", unsupported=["x"])
+    assert rejected.to_body("req_1") == {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "message": "no",
+            "details": {"error_code": "thread_unsupported_request", "unsupported": ["x"]},
+        },
+        "request_id": "req_1",
+    }
+    lost = errors.ThreadNotFoundError("gone")
+    assert (lost.status, lost.error_type) == (404, "not_found_error")
+    assert lost.to_body()["error"]["details"] == {"error_code": "thread_not_found"}
+    assert "details" not in errors.InvalidRequestError("plain").to_body()["error"]

@@ -18,7 +18,7 @@ from claude_proxy import __version__
 from claude_proxy.model_map import ALIASES, map_model
 from claude_proxy.server.access import access_middleware, cors_headers
 from claude_proxy.server.fallbacks import Cooldowns
-from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, SETTINGS, STREAMS, UPSTREAM
+from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, SETTINGS, STREAMS, THREADS, UPSTREAM
 from claude_proxy.server.listen_limits import (
     FD_RESERVE,
     ProxySite,
@@ -34,6 +34,7 @@ from claude_proxy.server.messages import handle_count_tokens, handle_messages
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.server.models import handle_model, handle_models
 from claude_proxy.server.running_streams import RunningStreams
+from claude_proxy.server.thread_store import ThreadStore
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
 from claude_proxy.upstream.base import Upstream
@@ -85,6 +86,7 @@ def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.A
     app[STREAMS] = RunningStreams()
     app[COOLDOWNS] = Cooldowns()
     app.cleanup_ctx.append(_upstream_context(upstream))
+    app.cleanup_ctx.append(_thread_store_context)
     app.on_shutdown.append(_drain_streams)
     app.router.add_get("/", handle_root)
     app.router.add_route("HEAD", "/api/hello", handle_root)
@@ -110,6 +112,14 @@ def _upstream_context(
             await app[UPSTREAM].aclose()
 
     return context
+
+
+async def _thread_store_context(app: web.Application) -> AsyncIterator[None]:
+    app[THREADS] = ThreadStore.of(app[SETTINGS])
+    try:
+        yield
+    finally:
+        await app[THREADS].aclose()
 
 
 async def start_engines(settings: Settings) -> Engines:

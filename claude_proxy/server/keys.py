@@ -7,6 +7,7 @@ from aiohttp import web
 from claude_proxy.server.fallbacks import Cooldowns
 from claude_proxy.server.request_log import RequestLog
 from claude_proxy.server.running_streams import RunningStreams
+from claude_proxy.server.thread_store import ThreadStore
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
 from claude_proxy.upstream.base import Upstream
@@ -18,6 +19,8 @@ STREAMS = web.AppKey("streams", RunningStreams)
 COOLDOWNS = web.AppKey("cooldowns", Cooldowns)
 """Models that answered 429 with retry-after, skipped by fallbacks until then."""
 """The streams being written; a shutdown drains them."""
+THREADS = web.AppKey("threads", ThreadStore)
+"""Where message threads are kept between turns (opened on the first threaded request)."""
 
 LOG = web.RequestKey("log", RequestLog)
 """What the request did so far; the error middleware logs it when the answer is complete."""

@@ -19,8 +19,14 @@ from claude_proxy.model_map import ModelChoice, map_model
 from claude_proxy.providers import ProviderOptions, Quirks, quirks_for
 from claude_proxy.server.body_guard import check_tool_schemas, read_body
 from claude_proxy.server.fallbacks import candidates, may_fall_back
-from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, LOG, SETTINGS, UPSTREAM
-from claude_proxy.server.stream_writer import MODEL_HEADER, SSE_HEADERS, Deadlines, write_stream
+from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, LOG, SETTINGS, THREADS, UPSTREAM
+from claude_proxy.server.stream_writer import (
+    MODEL_HEADER,
+    SSE_HEADERS,
+    Deadlines,
+    write_stream,
+)
+from claude_proxy.server.thread_store import ThreadTurn, thread_turn
 from claude_proxy.settings import Settings
 from claude_proxy.translate.request import (
     requested_model,
@@ -30,6 +36,7 @@ from claude_proxy.translate.request import (
 )
 from claude_proxy.translate.response import to_anthropic_message
 from claude_proxy.translate.target import Target
+from claude_proxy.translate.threads import read_thread
 from claude_proxy.upstream.anthropic_passthrough import Reply
 
 logger = logging.getLogger(__name__)
@@ -46,14 +53,27 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
     choice = choose_model(request, body)
     if choice.provider == "anthropic":
+        # Anthropic keeps its own message threads: `thread` goes to it as it came.
         return await relay_to_anthropic(request, body, choice, request.app[ANTHROPIC].messages)
+    thread = read_thread(body)
+    if thread is None:
+        return await serve(request, body, choice)
+    size = len(await request.read())
+    async with thread_turn(request.app[THREADS], body, thread, size) as turn:
+        return await serve(request, turn.request, choice, turn)
+
+
+async def serve(
+    request: web.Request, body: dict[str, Any], choice: ModelChoice, turn: ThreadTurn | None = None
+) -> web.StreamResponse:
+    """Validate the whole request, and answer it from `choice`'s model or its fallbacks."""
     validate_request(body)
     request[LOG].count(body)
     cooldowns = request.app[COOLDOWNS]
     chain = candidates(choice, request.app[SETTINGS], request.app[UPSTREAM], cooldowns)
     for choice in chain:
         try:
-            return await answer(request, body, choice)
+            return await answer(request, body, choice, turn)
         except errors.ProxyError as exc:
             cooldowns.note(choice.model, exc)
             if choice is chain[-1] or not may_fall_back(exc):
@@ -69,15 +89,18 @@ async def handle_messages(request: web.Request) -> web.StreamResponse:
 
 
 async def answer(
-    request: web.Request, body: dict[str, Any], choice: ModelChoice
+    request: web.Request, body: dict[str, Any], choice: ModelChoice, turn: ThreadTurn | None = None
 ) -> web.StreamResponse:
-    """Translate, send to `choice`'s model, and answer: as SSE or as one JSON message."""
+    """Translate, send to `choice`'s model, and answer: as SSE or as one JSON message.
+    A message thread's `turn` keeps the message before the client has it."""
     request[LOG].choice = choice
     settings = request.app[SETTINGS]
     upstream = request.app[UPSTREAM]
     target = upstream.target(choice.model, choice.provider)
     quirks = quirks_for(target, provider_options(settings))
-    size = len(await request.read())  # aiohttp keeps the body: this reads nothing again
+    # aiohttp keeps the body: this reads nothing again
+    size = turn.size if turn is not None else len(await request.read())
+    keep = turn.keep if turn is not None else None
     openai_request = await off_loop(size, translate, body, target, quirks)
     stop_sequences = body.get("stop_sequences") or None
     if body.get("stream"):
@@ -91,6 +114,7 @@ async def answer(
             ping_interval=settings.ping_interval,
             deadlines=Deadlines.of(settings),
             target=target,
+            keep=keep,
         )
     try:
         async with asyncio.timeout(settings.request_timeout):
@@ -102,6 +126,8 @@ async def answer(
         response, requested_model=body["model"], stop_sequences=stop_sequences, target=target
     )
     request[LOG].usage = message["usage"]
+    if keep is not None:
+        await keep(message)
     return web.json_response(message, headers={MODEL_HEADER: choice.model})
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +26,11 @@ from claude_proxy.providers import ChunkFilter
 from claude_proxy.server.keys import LOG, STREAMS
 from claude_proxy.settings import Settings
 from claude_proxy.translate.events import Event
+from claude_proxy.translate.ids import new_message_id
 from claude_proxy.translate.sse import encode_events
 from claude_proxy.translate.stream import StreamTranslator
 from claude_proxy.translate.target import Target
+from claude_proxy.translate.threads import streamed_message
 from claude_proxy.upstream.base import close_stream
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,10 @@ SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
 }
+
+
+Keep = Callable[[dict[str, Any]], Awaitable[None]]
+"""A message thread's: awaited with the answer's message before the client has all of it."""
 
 
 class _ClientGone(Exception):
@@ -130,9 +136,16 @@ async def write_stream(
     ping_interval: float,
     deadlines: Deadlines,
     target: Target | None = None,
+    keep: Keep | None = None,
 ) -> web.StreamResponse:
+    """`keep` gets the message of a stream that finished before its `message_stop` goes
+    out, so the client's next turn finds its thread kept."""
+    message_id = new_message_id()
     translator = StreamTranslator(
-        requested_model=requested_model, stop_sequences=stop_sequences, target=target
+        requested_model=requested_model,
+        message_id=message_id,
+        stop_sequences=stop_sequences,
+        target=target,
     )
     request_id = request[LOG].request_id
     source = chunks if chunk_filter is None else filtered(chunks, chunk_filter)
@@ -143,6 +156,7 @@ async def write_stream(
     loop = asyncio.get_running_loop()
     ends = loop.time() + deadlines.total
     began = False
+    sent: list[Event] = []
     try:
         try:
             try:
@@ -153,6 +167,8 @@ async def write_stream(
                         began = True
                         limit.reschedule(min(ends, loop.time() + deadlines.idle))
                         if events := translator.feed(chunk):
+                            if keep is not None:
+                                sent += events
                             await writer.send(events)
             except TimeoutError:
                 raise deadlines.error(began, loop.time() >= ends) from None
@@ -182,7 +198,13 @@ async def write_stream(
                 translator.abort("api_error", f"internal error in claude-proxy: {exc}")
             )
         else:
-            await writer.send(record_usage(request, translator.finish()))
+            final = record_usage(request, translator.finish())
+            if (
+                keep is not None
+                and (message := streamed_message(message_id, sent + final)) is not None
+            ):
+                await keep(message)
+            await writer.send(final)
     except _ClientGone:
         logger.info("client went away mid-stream [%s]; upstream request cancelled", request_id)
     finally:

@@ -183,6 +183,16 @@ class Settings(BaseSettings):
         None,
         description="Where the proxy keeps its databases (usage ledger, message threads). Default: $XDG_DATA_HOME/claude-proxy, else ~/.local/share/claude-proxy.",
     )
+    thread_store_max_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=0,
+        description="Most bytes the message threads' store (threads.sqlite3 in DATA_DIR) keeps; the oldest threads are dropped first; 0 turns threads off (clients then send whole conversations).",
+    )
+    thread_max_age: float = Field(
+        24 * 3600.0,
+        gt=0,
+        description="Seconds a message thread is kept after its last turn; an older one is dropped and its client replays the conversation.",
+    )
     client_header_timeout: float = Field(
         60.0,
         gt=0,
