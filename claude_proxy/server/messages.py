@@ -17,6 +17,7 @@ from aiohttp import web
 from claude_proxy import errors
 from claude_proxy.model_map import ModelChoice, map_model
 from claude_proxy.providers import ProviderOptions, Quirks, quirks_for
+from claude_proxy.providers.base import chained
 from claude_proxy.server.body_guard import check_tool_schemas, read_body
 from claude_proxy.server.fallbacks import candidates, may_fall_back
 from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, LOG, SETTINGS, UPSTREAM
@@ -29,6 +30,7 @@ from claude_proxy.translate.request import (
     validate_request,
 )
 from claude_proxy.translate.response import to_anthropic_message
+from claude_proxy.translate.structured import TextAnswerStream, answer_tool, with_text_answer
 from claude_proxy.translate.target import Target
 from claude_proxy.upstream.anthropic_passthrough import Reply
 
@@ -80,12 +82,15 @@ async def answer(
     size = len(await request.read())  # aiohttp keeps the body: this reads nothing again
     openai_request = await off_loop(size, translate, body, target, quirks)
     stop_sequences = body.get("stop_sequences") or None
+    forced = answer_tool(body, target)  # structured output through a forced tool call
     if body.get("stream"):
         request[LOG].streamed = True
         return await write_stream(
             request,
             upstream.stream(openai_request),
-            chunk_filter=quirks.filter_stream(body),
+            chunk_filter=chained(
+                quirks.filter_stream(body), TextAnswerStream(forced) if forced else None
+            ),
             requested_model=body["model"],
             stop_sequences=stop_sequences,
             ping_interval=settings.ping_interval,
@@ -98,6 +103,8 @@ async def answer(
     except TimeoutError:
         raise Deadlines.of(settings).error(began=False, ran_out=True) from None
     response = quirks.fix_response(completion, body)
+    if forced is not None:
+        response = with_text_answer(response, forced)
     message = to_anthropic_message(
         response, requested_model=body["model"], stop_sequences=stop_sequences, target=target
     )
