@@ -154,6 +154,8 @@ async def write_stream(
                         limit.reschedule(min(ends, loop.time() + deadlines.idle))
                         if events := translator.feed(chunk):
                             await writer.send(events)
+                        if translator.stopped:
+                            break  # a stop sequence the upstream ignored: end now, close it
             except TimeoutError:
                 raise deadlines.error(began, loop.time() >= ends) from None
             if not translator.upstream_finished:
