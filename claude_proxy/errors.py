@@ -3,7 +3,8 @@
     Error                              message (+ hint)
     ├── ProxyError                     an HTTP answer: Anthropic `error.type` and status
     │   ├── InvalidRequestError        400 invalid_request_error
-    │   │   └── ContextWindowExceededError   "prompt is too long: N tokens > M maximum"
+    │   │   ├── ContextWindowExceededError   "prompt is too long: N tokens > M maximum"
+    │   │   └── MaxTokensTooLargeError the upstream's words; `limit`: what it takes
     │   ├── AuthenticationError        401 authentication_error
     │   │   └── MissingKeyError        the proxy has no key: x-should-retry: false
     │   ├── BillingError               402 billing_error
@@ -72,6 +73,16 @@ class ContextWindowExceededError(InvalidRequestError):
         super().__init__(f"prompt is too long: {prompt_tokens} tokens > {max_tokens} maximum")
         self.prompt_tokens = prompt_tokens
         self.max_tokens = max_tokens
+
+
+class MaxTokensTooLargeError(InvalidRequestError):
+    """The upstream refused `max_tokens` and said how many it takes (`limit`); `per_model`:
+    the model's own limit, not what its window leaves for this prompt. The server retries."""
+
+    def __init__(self, message: str, *, limit: int, per_model: bool) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.per_model = per_model
 
 
 class AuthenticationError(ProxyError):

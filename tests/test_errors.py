@@ -56,7 +56,11 @@ def test_for_status(status: int, error_class: type[errors.ProxyError]) -> None:
 
 def test_for_status_gives_each_class_back_its_own_status() -> None:
     for cls in HTTP_ERRORS:
-        if cls in (errors.ContextWindowExceededError, errors.MissingKeyError):
+        if cls in (
+            errors.ContextWindowExceededError,
+            errors.MaxTokensTooLargeError,
+            errors.MissingKeyError,
+        ):
             continue  # subclasses that share their parent's status
         if cls is errors.IncompleteAnswerError:
             # The proxy's own finding about a 200; an upstream's 502 is a plain ApiError.

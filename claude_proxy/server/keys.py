@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from claude_proxy.server.fallbacks import Cooldowns
+from claude_proxy.server.output_limits import OutputLimits
 from claude_proxy.server.request_log import RequestLog
 from claude_proxy.server.running_streams import RunningStreams
 from claude_proxy.settings import Settings
@@ -18,6 +19,8 @@ STREAMS = web.AppKey("streams", RunningStreams)
 COOLDOWNS = web.AppKey("cooldowns", Cooldowns)
 """Models that answered 429 with retry-after, skipped by fallbacks until then."""
 """The streams being written; a shutdown drains them."""
+OUTPUT_LIMITS = web.AppKey("output_limits", OutputLimits)
+"""Models' output limits learned from upstream refusals, for the process lifetime."""
 
 LOG = web.RequestKey("log", RequestLog)
 """What the request did so far; the error middleware logs it when the answer is complete."""

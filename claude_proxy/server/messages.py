@@ -20,7 +20,7 @@ from claude_proxy.providers import ProviderOptions, Quirks, quirks_for
 from claude_proxy.providers.base import chained
 from claude_proxy.server.body_guard import check_tool_schemas, read_body
 from claude_proxy.server.fallbacks import candidates, may_fall_back
-from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, LOG, SETTINGS, UPSTREAM
+from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, LOG, OUTPUT_LIMITS, SETTINGS, UPSTREAM
 from claude_proxy.server.stream_writer import MODEL_HEADER, SSE_HEADERS, Deadlines, write_stream
 from claude_proxy.settings import Settings
 from claude_proxy.translate.request import (
@@ -75,12 +75,37 @@ async def answer(
 ) -> web.StreamResponse:
     """Translate, send to `choice`'s model, and answer: as SSE or as one JSON message."""
     request[LOG].choice = choice
-    settings = request.app[SETTINGS]
     upstream = request.app[UPSTREAM]
-    target = upstream.target(choice.model, choice.provider)
-    quirks = quirks_for(target, provider_options(settings))
+    limits = request.app[OUTPUT_LIMITS]
+    target = limits.applied(upstream.target(choice.model, choice.provider))
+    quirks = quirks_for(target, provider_options(request.app[SETTINGS]))
     size = len(await request.read())  # aiohttp keeps the body: this reads nothing again
     openai_request = await off_loop(size, translate, body, target, quirks)
+    try:
+        return await send(request, body, choice, target, quirks, openai_request)
+    except errors.MaxTokensTooLargeError as exc:
+        asked = openai_request.get("max_tokens")
+        if not isinstance(asked, int) or exc.limit >= asked:
+            raise
+        if exc.per_model:
+            limits.learn(choice.model, exc.limit)
+        # Nothing reached the client yet (the stream writer holds the status for the first
+        # chunk), so the one retry is invisible to it.
+        retried = {**openai_request, "max_tokens": exc.limit}
+        return await send(request, body, choice, target, quirks, retried)
+
+
+async def send(
+    request: web.Request,
+    body: dict[str, Any],
+    choice: ModelChoice,
+    target: Target,
+    quirks: Quirks,
+    openai_request: dict[str, Any],
+) -> web.StreamResponse:
+    """Send the translated request and answer the client: as SSE or as one JSON message."""
+    settings = request.app[SETTINGS]
+    upstream = request.app[UPSTREAM]
     stop_sequences = body.get("stop_sequences") or None
     forced = answer_tool(body, target)  # structured output through a forced tool call
     if body.get("stream"):
