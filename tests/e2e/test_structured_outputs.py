@@ -12,7 +12,7 @@ import pydantic
 import pytest
 from anthropic.types import MessageParam
 
-from tests.fakes.gemini_upstream import API_KEY, FakeGemini, Reply, text
+from tests.fakes.gemini_upstream import API_KEY, FakeGemini, Reply, call, text
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
 from tests.helpers.proxy import ProxyFactory
 
@@ -143,3 +143,27 @@ async def test_an_output_format_that_is_no_json_schema_is_a_400(
             extra_body={"output_config": {"format": {"type": "xml", "schema": {}}}},
         )
     assert fake_openai.requests == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+async def test_a_gemini_model_without_schemas_answers_through_a_forced_function(
+    start_proxy: ProxyFactory, fake_gemini: FakeGemini, stream: bool
+) -> None:
+    # The map says supports_response_schema: false for it (a TTS preview: the flag is what
+    # matters here).
+    model = "gemini/gemini-2.5-pro-preview-tts"
+    url = await start_proxy(gemini_api_key=API_KEY, gemini_api_base=fake_gemini.base_url)
+    fake_gemini.enqueue(Reply([call("structured_answer", BOOK)]))
+    async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
+        message = await ask(client, model, stream)
+    assert message.parsed_output == Book(**BOOK)
+    assert [block.type for block in message.content] == ["text"]
+    assert message.stop_reason == "end_turn"
+    sent = fake_gemini.requests[-1]
+    assert "response_json_schema" not in sent.get("generationConfig", {})
+    declarations = sent["tools"][0]["function_declarations"]
+    assert [d["name"] for d in declarations] == ["structured_answer"]
+    assert sent["toolConfig"]["functionCallingConfig"] == {
+        "mode": "ANY",
+        "allowed_function_names": ["structured_answer"],
+    }
