@@ -4,7 +4,8 @@
     ├── ProxyError                     an HTTP answer: Anthropic `error.type` and status
     │   ├── InvalidRequestError        400 invalid_request_error
     │   │   ├── ContextWindowExceededError   "prompt is too long: N tokens > M maximum"
-    │   │   └── ThreadRejectedError    a message thread's turn refused, `error.details` says why
+    │   │   ├── ThreadRejectedError    a message thread's turn refused, `error.details` says why
+    │   │   └── MaxTokensTooLargeError the upstream's words; `limit`: what it takes
     │   ├── AuthenticationError        401 authentication_error
     │   │   └── MissingKeyError        the proxy has no key: x-should-retry: false
     │   ├── BillingError               402 billing_error
@@ -90,6 +91,16 @@ class ThreadRejectedError(InvalidRequestError):
 
     def __init__(self, message: str, error_code: str, **details: Any) -> None:
         super().__init__(message, details={"error_code": error_code, **details})
+
+
+class MaxTokensTooLargeError(InvalidRequestError):
+    """The upstream refused `max_tokens` and said how many it takes (`limit`); `per_model`:
+    the model's own limit, not what its window leaves for this prompt. The server retries."""
+
+    def __init__(self, message: str, *, limit: int, per_model: bool) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.per_model = per_model
 
 
 class AuthenticationError(ProxyError):

@@ -58,6 +58,7 @@ def test_for_status_gives_each_class_back_its_own_status() -> None:
     for cls in HTTP_ERRORS:
         if cls in (
             errors.ContextWindowExceededError,
+            errors.MaxTokensTooLargeError,
             errors.MissingKeyError,
             errors.ThreadRejectedError,
             errors.ThreadNotFoundError,

@@ -26,6 +26,28 @@ class ChunkFilter(Protocol):
     def finish(self) -> list[dict[str, Any]]: ...
 
 
+class ChainedFilter:
+    """Two filters in a row: what the first gives out goes through the second."""
+
+    def __init__(self, first: ChunkFilter, second: ChunkFilter) -> None:
+        self.first = first
+        self.second = second
+
+    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+        return [out for mid in self.first.feed(chunk) for out in self.second.feed(mid)]
+
+    def finish(self) -> list[dict[str, Any]]:
+        out = [later for mid in self.first.finish() for later in self.second.feed(mid)]
+        return out + self.second.finish()
+
+
+def chained(first: ChunkFilter | None, second: ChunkFilter | None) -> ChunkFilter | None:
+    """`first` then `second`, either of which may be None (no filter)."""
+    if first is None or second is None:
+        return first or second
+    return ChainedFilter(first, second)
+
+
 class Quirks:
     """No quirks: the OpenAI request, response and chunks pass unchanged."""
 

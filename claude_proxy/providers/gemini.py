@@ -3,6 +3,9 @@
 Request (`prepare_request`):
 - Every tool's `parameters` goes through `sanitize_schema`, because Gemini refuses JSON Schema
   keys outside its `Schema` with a 400 (gemini_schema.py).
+- A `response_format` JSON schema (structured outputs) goes through `sanitize_schema` too,
+  then `nullable` back to JSON Schema's `type: [T, "null"]`: LiteLLM sends it to Gemini 2+ as
+  `responseJsonSchema`, which is JSON Schema, not the `Schema` object.
 - `user` goes: Gemini has no such field.
 - A user message right after tool results is folded into the last tool result. LiteLLM would
   make it a second user turn after the function-response turn, and Gemini wants turns to
@@ -137,6 +140,32 @@ def with_sanitized_parameters(tool: dict[str, Any]) -> dict[str, Any]:
     return {**tool, "function": {**function, "parameters": sanitize_schema(function["parameters"])}}
 
 
+def with_sanitized_response_format(response_format: Any) -> Any:
+    json_schema = response_format.get("json_schema") if isinstance(response_format, dict) else None
+    if not isinstance(json_schema, dict) or not isinstance(json_schema.get("schema"), dict):
+        return response_format
+    schema = with_null_types(sanitize_schema(json_schema["schema"]))
+    return {**response_format, "json_schema": {**json_schema, "schema": schema}}
+
+
+def with_null_types(node: Any) -> Any:
+    """A sanitized schema with each `nullable: true` as JSON Schema says it: "null" among the
+    types, or a null branch of an anyOf."""
+    if isinstance(node, list):
+        return [with_null_types(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: with_null_types(value) for key, value in node.items() if key != "nullable"}
+    if isinstance(node.get("properties"), dict):
+        out["properties"] = {k: with_null_types(v) for k, v in node["properties"].items()}
+    if node.get("nullable") is True:
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        elif isinstance(out.get("anyOf"), list):
+            out["anyOf"] = [*out["anyOf"], {"type": "null"}]
+    return out
+
+
 class ClientToolIds:
     """Gives each streamed tool call its client id; LiteLLM sends Gemini's calls whole, id
     included, so every chunk converts on its own."""
@@ -153,6 +182,8 @@ class GeminiQuirks(Quirks):
         prepared = {k: v for k, v in request.items() if k not in DROPPED_FIELDS}
         if isinstance(request.get("tools"), list):
             prepared["tools"] = [with_sanitized_parameters(tool) for tool in request["tools"]]
+        if "response_format" in request:
+            prepared["response_format"] = with_sanitized_response_format(request["response_format"])
         messages = [with_upstream_ids(message) for message in request.get("messages", [])]
         prepared["messages"] = fold_into_tool_results(messages)
         return prepared

@@ -18,7 +18,15 @@ from claude_proxy import __version__
 from claude_proxy.model_map import ALIASES, map_model
 from claude_proxy.server.access import access_middleware, cors_headers
 from claude_proxy.server.fallbacks import Cooldowns
-from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, SETTINGS, STREAMS, THREADS, UPSTREAM
+from claude_proxy.server.keys import (
+    ANTHROPIC,
+    COOLDOWNS,
+    OUTPUT_LIMITS,
+    SETTINGS,
+    STREAMS,
+    THREADS,
+    UPSTREAM,
+)
 from claude_proxy.server.listen_limits import (
     FD_RESERVE,
     ProxySite,
@@ -33,6 +41,7 @@ from claude_proxy.server.listen_limits import (
 from claude_proxy.server.messages import handle_count_tokens, handle_messages
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.server.models import handle_model, handle_models
+from claude_proxy.server.output_limits import OutputLimits
 from claude_proxy.server.running_streams import RunningStreams
 from claude_proxy.server.thread_store import ThreadStore
 from claude_proxy.settings import Settings
@@ -85,6 +94,7 @@ def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.A
     app[SETTINGS] = settings
     app[STREAMS] = RunningStreams()
     app[COOLDOWNS] = Cooldowns()
+    app[OUTPUT_LIMITS] = OutputLimits()
     app.cleanup_ctx.append(_upstream_context(upstream))
     app.cleanup_ctx.append(_thread_store_context)
     app.on_shutdown.append(_drain_streams)

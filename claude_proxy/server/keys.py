@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from claude_proxy.server.fallbacks import Cooldowns
+from claude_proxy.server.output_limits import OutputLimits
 from claude_proxy.server.request_log import RequestLog
 from claude_proxy.server.running_streams import RunningStreams
 from claude_proxy.server.thread_store import ThreadStore
@@ -21,6 +22,8 @@ COOLDOWNS = web.AppKey("cooldowns", Cooldowns)
 """The streams being written; a shutdown drains them."""
 THREADS = web.AppKey("threads", ThreadStore)
 """Where message threads are kept between turns (opened on the first threaded request)."""
+OUTPUT_LIMITS = web.AppKey("output_limits", OutputLimits)
+"""Models' output limits learned from upstream refusals, for the process lifetime."""
 
 LOG = web.RequestKey("log", RequestLog)
 """What the request did so far; the error middleware logs it when the answer is complete."""

@@ -17,9 +17,18 @@ from aiohttp import web
 from claude_proxy import errors
 from claude_proxy.model_map import ModelChoice, map_model
 from claude_proxy.providers import ProviderOptions, Quirks, quirks_for
+from claude_proxy.providers.base import chained
 from claude_proxy.server.body_guard import check_tool_schemas, read_body
 from claude_proxy.server.fallbacks import candidates, may_fall_back
-from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, LOG, SETTINGS, THREADS, UPSTREAM
+from claude_proxy.server.keys import (
+    ANTHROPIC,
+    COOLDOWNS,
+    LOG,
+    OUTPUT_LIMITS,
+    SETTINGS,
+    THREADS,
+    UPSTREAM,
+)
 from claude_proxy.server.stream_writer import (
     MODEL_HEADER,
     SSE_HEADERS,
@@ -35,6 +44,7 @@ from claude_proxy.translate.request import (
     validate_request,
 )
 from claude_proxy.translate.response import to_anthropic_message
+from claude_proxy.translate.structured import TextAnswerStream, answer_tool, with_text_answer
 from claude_proxy.translate.target import Target
 from claude_proxy.translate.threads import read_thread
 from claude_proxy.upstream.anthropic_passthrough import Reply
@@ -94,21 +104,51 @@ async def answer(
     """Translate, send to `choice`'s model, and answer: as SSE or as one JSON message.
     A message thread's `turn` keeps the message before the client has it."""
     request[LOG].choice = choice
-    settings = request.app[SETTINGS]
     upstream = request.app[UPSTREAM]
-    target = upstream.target(choice.model, choice.provider)
-    quirks = quirks_for(target, provider_options(settings))
+    limits = request.app[OUTPUT_LIMITS]
+    target = limits.applied(upstream.target(choice.model, choice.provider))
+    quirks = quirks_for(target, provider_options(request.app[SETTINGS]))
     # aiohttp keeps the body: this reads nothing again
     size = turn.size if turn is not None else len(await request.read())
-    keep = turn.keep if turn is not None else None
     openai_request = await off_loop(size, translate, body, target, quirks)
+    try:
+        return await send(request, body, choice, target, quirks, openai_request, turn)
+    except errors.MaxTokensTooLargeError as exc:
+        asked = openai_request.get("max_tokens")
+        if not isinstance(asked, int) or exc.limit >= asked:
+            raise
+        if exc.per_model:
+            limits.learn(choice.model, exc.limit)
+        # Nothing reached the client yet (the stream writer holds the status for the first
+        # chunk), so the one retry is invisible to it.
+        retried = {**openai_request, "max_tokens": exc.limit}
+        return await send(request, body, choice, target, quirks, retried, turn)
+
+
+async def send(
+    request: web.Request,
+    body: dict[str, Any],
+    choice: ModelChoice,
+    target: Target,
+    quirks: Quirks,
+    openai_request: dict[str, Any],
+    turn: ThreadTurn | None,
+) -> web.StreamResponse:
+    """Send the translated request and answer the client: as SSE or as one JSON message.
+    A message thread's `turn` keeps the message before the client has it."""
+    settings = request.app[SETTINGS]
+    keep = turn.keep if turn is not None else None
+    upstream = request.app[UPSTREAM]
     stop_sequences = body.get("stop_sequences") or None
+    forced = answer_tool(body, target)  # structured output through a forced tool call
     if body.get("stream"):
         request[LOG].streamed = True
         return await write_stream(
             request,
             upstream.stream(openai_request),
-            chunk_filter=quirks.filter_stream(body),
+            chunk_filter=chained(
+                quirks.filter_stream(body), TextAnswerStream(forced) if forced else None
+            ),
             requested_model=body["model"],
             stop_sequences=stop_sequences,
             ping_interval=settings.ping_interval,
@@ -122,6 +162,8 @@ async def answer(
     except TimeoutError:
         raise Deadlines.of(settings).error(began=False, ran_out=True) from None
     response = quirks.fix_response(completion, body)
+    if forced is not None:
+        response = with_text_answer(response, forced)
     message = to_anthropic_message(
         response, requested_model=body["model"], stop_sequences=stop_sequences, target=target
     )

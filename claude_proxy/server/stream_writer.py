@@ -170,6 +170,8 @@ async def write_stream(
                             if keep is not None:
                                 sent += events
                             await writer.send(events)
+                        if translator.stopped:
+                            break  # a stop sequence the upstream ignored: end now, close it
             except TimeoutError:
                 raise deadlines.error(began, loop.time() >= ends) from None
             if not translator.upstream_finished:

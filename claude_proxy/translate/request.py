@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeGuard
 from claude_proxy.errors import InvalidRequestError
 from claude_proxy.translate.content import TEXT_SEPARATOR
 from claude_proxy.translate.conversation import to_openai_messages
+from claude_proxy.translate.structured import check_output_format, output_params
 from claude_proxy.translate.target import Target
 from claude_proxy.translate.thinking import reasoning_params
 
@@ -36,6 +37,8 @@ TRANSLATED_FIELDS = frozenset(
         "tools",
         "tool_choice",
         "thinking",
+        "output_config",
+        "output_format",
     }
 )
 ROLES = ("user", "assistant", "system")
@@ -85,6 +88,7 @@ def _validate(body: Any, *, require_max_tokens: bool) -> None:
     check_scalars(body)
     if "tool_choice" in body:
         check_tool_choice(body["tool_choice"])
+    check_output_format(body)
 
 
 def fail(path: str, problem: str) -> NoReturn:
@@ -254,6 +258,7 @@ def to_openai_request(body: dict[str, Any], target: Target) -> dict[str, Any]:
     request.update(sampling_params(body, target))
     request.update(reasoning_params(body, target))
     request.update(tool_params(body, target))
+    request.update(output_params(body, target, request.get("tools")))
     return request
 
 

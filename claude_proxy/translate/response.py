@@ -53,18 +53,22 @@ def to_anthropic_message(
     ]
     finish_reason = choice.get("finish_reason")
     matched = None
-    if stop_sequences and finish_reason == "stop":
-        sources = (
-            choice,
-            choice.get("provider_specific_fields"),
-            message.get("provider_specific_fields"),
-        )
-        matched = find_matched_stop(stop_sequences, sources) or trailing_stop(text, stop_sequences)
+    if stop_sequences:
+        text, matched = cut_at_stop(text, stop_sequences)
+        if matched is not None:
+            # The upstream ran past the sequence (it ignored `stop`): Anthropic would have
+            # stopped there, before any tool call after it.
+            finish_reason, tool_uses = "stop", []
+        elif finish_reason == "stop":
+            sources = (
+                choice,
+                choice.get("provider_specific_fields"),
+                message.get("provider_specific_fields"),
+            )
+            matched = find_matched_stop(stop_sequences, sources)
     stop_reason, stop_sequence = to_stop_reason(
         finish_reason, has_tool_use=bool(tool_uses), matched_stop=matched
     )
-    if stop_sequence and text.endswith(stop_sequence):
-        text = text[: -len(stop_sequence)]
     content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
     return {
         "id": new_message_id(),
@@ -150,7 +154,29 @@ def find_matched_stop(stop_sequences: list[str], sources: Iterable[Any]) -> str 
     return None
 
 
-def trailing_stop(text: str, stop_sequences: list[str]) -> str | None:
-    """The longest requested stop sequence `text` ends with (upstreams that keep it in the text)."""
-    endings = [stop for stop in stop_sequences if stop and text.endswith(stop)]
-    return max(endings, key=len) if endings else None
+def cut_at_stop(text: str, stop_sequences: list[str]) -> tuple[str, str | None]:
+    """The text before the first stop sequence in it, and that sequence; `(text, None)` when
+    none occurs. "First" is the one that would have ended generation first: the earliest end,
+    and of two ending together the longer."""
+    best: tuple[int, int, str] | None = None  # (end, -length, stop)
+    for stop in stop_sequences:
+        start = text.find(stop) if stop else -1
+        if start >= 0:
+            found = (start + len(stop), -len(stop), stop)
+            best = found if best is None else min(best, found)
+    if best is None:
+        return text, None
+    end, negative_length, stop = best
+    return text[: end + negative_length], stop
+
+
+def held_prefix(text: str, stop_sequences: list[str]) -> int:
+    """How many characters at the end of `text` could still begin a stop sequence (the
+    longest ending of `text` that is a proper beginning of one): a stream holds them back."""
+    longest = 0
+    for stop in stop_sequences:
+        for size in range(min(len(stop) - 1, len(text)), longest, -1):
+            if text.endswith(stop[:size]):
+                longest = size
+                break
+    return longest

@@ -41,8 +41,13 @@ fit that grammar by themselves: parallel tool calls may interleave their argumen
 - Before a tool block closes, arguments that are not a JSON object get `completion_suffix`
   appended when that completes them: the SDKs parse the final input and raise on bad JSON.
 - `stop_reason` follows `response.to_stop_reason`: `tool_use` whenever tool blocks were
-  emitted, `max_tokens` on length. A stop sequence is reported only when the upstream names
-  it; text already sent cannot be cut.
+  emitted, `max_tokens` on length, `stop_sequence` when the upstream names the sequence.
+- Stop sequences the upstream ignores: the live text is scanned as it streams. Only its tail
+  that could still begin a sequence is held back (`held_prefix`: with stop "END", text "so E"
+  sends "so " and holds "E"); the next text decides whether it goes out. At the first whole
+  sequence the text before it goes out, nothing after it does (text, reasoning, tool calls),
+  and `stopped` tells the caller to end the message now with `stop_sequence`, closing the
+  upstream; the usage is then what the upstream had reported so far.
 """
 
 from __future__ import annotations
@@ -62,8 +67,10 @@ from claude_proxy.translate.events import (
 )
 from claude_proxy.translate.ids import new_message_id
 from claude_proxy.translate.response import (
+    cut_at_stop,
     find_matched_stop,
     first_choice,
+    held_prefix,
     text_of,
     to_stop_reason,
     tool_use_id,
@@ -120,6 +127,8 @@ class StreamTranslator:
         self._opaque: dict[str, list[Any]] = {}
         self._text_block: int | None = None
         self._late_text: list[str] = []
+        self._held = ""  # live text that could begin a stop sequence
+        self._cut: str | None = None  # the stop sequence found in the text
         self._calls: list[ToolCall] = []
         self._finish_reason: str | None = None
         self._matched_stop: str | None = None
@@ -132,8 +141,13 @@ class StreamTranslator:
     @property
     def upstream_finished(self) -> bool:
         """Whether the upstream said why it stopped (a finish_reason): only then is the
-        answer known to be whole."""
-        return self._finish_reason is not None
+        answer known to be whole (or a stop sequence ended it)."""
+        return self._finish_reason is not None or self._cut is not None
+
+    @property
+    def stopped(self) -> bool:
+        """Whether a stop sequence ended the text: nothing more will be emitted but the end."""
+        return self._cut is not None
 
     def start(self) -> list[Event]:
         """`message_start` and one `ping`; nothing if the stream already started."""
@@ -165,9 +179,13 @@ class StreamTranslator:
         if not choice:
             return events
         delta = choice.get("delta") or {}
+        if self._cut is not None:
+            return events
         self._remember_opaque(delta)
         events += self._add_reasoning(reasoning_text(delta))
         events += self._add_text(text_of(delta.get("content")))
+        if self._cut is not None:
+            return events
         for fragment in delta.get("tool_calls") or []:
             if isinstance(fragment, dict):
                 events += self._add_tool_fragment(fragment)
@@ -251,6 +269,15 @@ class StreamTranslator:
         if self._calls:
             self._late_text.append(text)
             return []
+        if self._stop_sequences:
+            text, self._cut = cut_at_stop(self._held + text, self._stop_sequences)
+            held = 0 if self._cut is not None else held_prefix(text, self._stop_sequences)
+            text, self._held = text[: len(text) - held], text[len(text) - held :]
+        return self._emit_text(text)
+
+    def _emit_text(self, text: str) -> list[Event]:
+        if not text:
+            return []
         events = self._close_thinking()
         if self._text_block is None:
             self._text_block = self._next_block
@@ -259,10 +286,12 @@ class StreamTranslator:
         return events
 
     def _close_text(self) -> list[Event]:
+        held, self._held = self._held, ""
+        events = self._emit_text(held)  # it began no stop sequence after all
         if self._text_block is None:
-            return []
+            return events
         index, self._text_block = self._text_block, None
-        return [block_stop(index)]
+        return [*events, block_stop(index)]
 
     def _emit_late_text(self) -> list[Event]:
         if not self._late_text:
@@ -364,10 +393,15 @@ class StreamTranslator:
             )
 
     def _message_delta(self) -> Event:
-        matched = self._matched_stop if self._finish_reason == "stop" else None
-        stop_reason, stop_sequence = to_stop_reason(
-            self._finish_reason, has_tool_use=bool(self._calls), matched_stop=matched
-        )
+        stop_reason: str
+        stop_sequence: str | None
+        if self._cut is not None:
+            stop_reason, stop_sequence = "stop_sequence", self._cut
+        else:
+            matched = self._matched_stop if self._finish_reason == "stop" else None
+            stop_reason, stop_sequence = to_stop_reason(
+                self._finish_reason, has_tool_use=bool(self._calls), matched_stop=matched
+            )
         return (
             "message_delta",
             {

@@ -28,3 +28,6 @@ class Target:
     """True when the registry says the model reasons (takes `reasoning_effort`)."""
     supports_minimal_reasoning: bool = False
     """True when the model takes `reasoning_effort: minimal` (gpt-5, Gemini); o-series do not."""
+    supports_response_schema: bool | None = None
+    """Whether the model answers to a JSON schema in `response_format`: the map's
+    `supports_response_schema`; None when it does not say (the upstream then judges)."""

@@ -31,6 +31,7 @@ from claude_proxy.translate.target import Target
 from claude_proxy.upstream.endpoints import NO_KEY_PLACEHOLDER, credentials
 from claude_proxy.upstream.error_text import parse_context_numbers, redact
 from claude_proxy.upstream.litellm_errors import ErrorClasses, map_error
+from claude_proxy.upstream.model_facts import response_schema_verdict
 from claude_proxy.upstream.warmup import loopback_openai_server
 
 logger = logging.getLogger(__name__)
@@ -321,4 +322,5 @@ def _target_cached(litellm: ModuleType, model: str, provider: str) -> Target:
         # LiteLLM maps `minimal` itself for every Gemini model (a small budget, or level low).
         supports_minimal_reasoning=info.get("supports_minimal_reasoning_effort") is True
         or provider == "gemini",
+        supports_response_schema=response_schema_verdict(provider, info),
     )

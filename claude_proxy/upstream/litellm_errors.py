@@ -3,7 +3,8 @@
 Pure: the exception classes the mapping tells apart arrive as an `ErrorClasses` table built by
 `litellm_client.py` (the one module that imports litellm), so this module is tested with
 stand-in classes and needs no litellm. The order of the rules matters and is the order below:
-a context overflow first (Claude Code compacts on it), then an unknown model, a timeout (which
+a too large max_tokens first (the server retries with the limit the message names), then a
+context overflow (Claude Code compacts on it), then an unknown model, a timeout (which
 LiteLLM may report as a 500 or a connection error), a connection failure, and last the
 upstream's HTTP status.
 """
@@ -18,6 +19,7 @@ from claude_proxy import errors
 from claude_proxy.upstream.error_text import (
     clean_message,
     looks_like_context_overflow,
+    output_limit_error,
     retry_after_of,
 )
 
@@ -92,6 +94,8 @@ def map_error(
     message = redact(clean_message(str(getattr(exc, "message", None) or exc)))
     chain = exception_chain(exc)
     status = status_of(chain)
+    if status in (None, 400) and (limit := output_limit_error(message)) is not None:
+        return limit
     if isinstance(exc, classes.context_window) or looks_like_context_overflow(message):
         return context_error(message)
     if isinstance(exc, classes.unknown_model) or "LLM Provider NOT provided" in message:

@@ -276,6 +276,18 @@ def facts_for(model: str, model_map: ModelMap | None = None) -> ModelFacts:
     return ModelFacts(model, provider, key, info, model_map)
 
 
+def response_schema_verdict(provider: str, info: dict[str, Any]) -> bool | None:
+    """Whether a model answers to a JSON schema in `response_format`: its entry's
+    `supports_response_schema`; an OpenAI model listed without it is an old one that does
+    not (gpt-3.5-turbo, gpt-4); None for a model the map does not know (it judges itself)."""
+    value = info.get("supports_response_schema")
+    if isinstance(value, bool):
+        return value
+    if provider == "openai" and info:
+        return False
+    return None
+
+
 @functools.lru_cache(maxsize=64)
 def catalogue_declares(model_map: ModelMap, key: str) -> bool:
     """Whether any entry carries `key` (LiteLLM reads an old map's silence differently)."""

@@ -9,7 +9,7 @@ importing litellm. Other providers' parameter lists are not reproduced: None for
 from __future__ import annotations
 
 from claude_proxy.translate.target import Target
-from claude_proxy.upstream.model_facts import facts_for
+from claude_proxy.upstream.model_facts import facts_for, response_schema_verdict
 from claude_proxy.upstream.openai_params import supported_params
 
 PROVIDERS = frozenset({"openai", "together_ai"})
@@ -39,4 +39,5 @@ def target_for(model: str) -> Target | None:
         supports_vision=facts.supports_vision,
         supports_reasoning=facts.supports_reasoning,
         supports_minimal_reasoning=facts.supports_minimal_reasoning,
+        supports_response_schema=response_schema_verdict(facts.provider, facts.info),
     )

@@ -17,6 +17,7 @@ from claude_proxy import errors
 from claude_proxy.upstream.error_text import (
     clean_message,
     looks_like_context_overflow,
+    output_limit_error,
     parse_context_numbers,
     retry_after_of,
 )
@@ -35,6 +36,8 @@ def error_for_status(
     """The error for an HTTP error answer; `body` may be cut (it is read with a cap)."""
     message = redact(clean_message(body.decode("utf-8", "replace")))
     retry = retry_after_of(headers, body[:8192].decode("utf-8", "replace"))
+    if status == 400 and (limit := output_limit_error(message)) is not None:
+        return limit
     if looks_like_context_overflow(message):
         return context_error(message, max_input_tokens)
     if status in (408, 504):

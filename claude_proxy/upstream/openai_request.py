@@ -18,8 +18,9 @@ does what LiteLLM does to the requests the translator can produce:
 - openai tools' schemas are sanitized (`openai_schema.py`): uncompilable regexes always,
   top-level unions only on api.openai.com.
 
-What LiteLLM does for requests the translator never builds (pdf URLs fetched and inlined,
-images inside tool messages, response_format, functions) is not repeated here.
+`response_format` (structured outputs) passes unchanged, as LiteLLM passes it for openai and
+together_ai. What LiteLLM does for requests the translator never builds (pdf URLs fetched and
+inlined, images inside tool messages, functions) is not repeated here.
 `needs_responses_api` says when LiteLLM would not use Chat Completions at all.
 """
 

@@ -82,6 +82,37 @@ def test_signature_ids_become_anthropic_ids_and_come_back_exactly() -> None:
     assert to_client_id("call_x__thought__not base64!") == "call_x__thought__not base64!"
 
 
+def test_prepare_request_sanitizes_a_response_schema_with_json_schema_nulls() -> None:
+    quirks = quirks_for(Target(model="gemini/gemini-2.5-pro", provider="gemini"), ProviderOptions())
+    schema = {
+        "type": "object",
+        "properties": {
+            "kind": {"const": "book"},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+        },
+        "required": ["kind"],
+        "additionalProperties": False,
+    }
+    json_schema = {"name": "answer", "schema": schema, "strict": True}
+    request = {
+        "model": "gemini/gemini-2.5-pro",
+        "messages": [],
+        "response_format": {"type": "json_schema", "json_schema": json_schema},
+    }
+    sent = quirks.prepare_request(request, {})["response_format"]["json_schema"]
+    assert sent["schema"] == {
+        "type": "object",
+        "properties": {
+            "kind": {"type": "string", "enum": ["book"]},
+            "note": {"type": ["string", "null"]},
+            "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+        },
+        "required": ["kind"],
+    }
+    assert request["response_format"]["json_schema"]["schema"] is schema  # untouched
+
+
 def test_prepare_request_sanitizes_tools_drops_user_and_folds_text_into_tool_results() -> None:
     quirks = quirks_for(Target(model="gemini/gemini-2.5-pro", provider="gemini"), ProviderOptions())
     image = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}}

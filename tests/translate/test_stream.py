@@ -751,12 +751,108 @@ CASES = {
         ],
     ),
     "nothing at all": ([], {}, [*opening(), *closing("end_turn")]),
+    "a stop sequence the upstream ignored, split across chunks": (
+        [text("Say E"), text("ND and more"), text(" text"), finish("stop")],
+        {"stop_sequences": ["END"]},
+        [
+            *opening(),
+            text_start(0),
+            text_delta(0, "Say "),
+            block_stop(0),
+            *closing("stop_sequence", stop_sequence="END"),
+        ],
+    ),
+    "a held tail that begins no sequence goes out with the next text": (
+        [text("a E"), text("xit"), finish("stop")],
+        {"stop_sequences": ["END"]},
+        [
+            *opening(),
+            text_start(0),
+            text_delta(0, "a "),
+            text_delta(0, "Exit"),
+            block_stop(0),
+            *closing("end_turn"),
+        ],
+    ),
+    "a held tail at the end is the text's end": (
+        [text("a EN"), finish("length")],
+        {"stop_sequences": ["END"]},
+        [
+            *opening(),
+            text_start(0),
+            text_delta(0, "a "),
+            text_delta(0, "EN"),
+            block_stop(0),
+            *closing("max_tokens"),
+        ],
+    ),
+    "only held text, then a tool call": (
+        [text("E"), calls(frag(0, "{}", **BASH)), finish("tool_calls")],
+        {"stop_sequences": ["END"]},
+        [
+            *opening(),
+            text_start(0),
+            text_delta(0, "E"),
+            block_stop(0),
+            tool_start(1, "call_bash", "Bash"),
+            json_delta(1, "{}"),
+            block_stop(1),
+            *closing("tool_use"),
+        ],
+    ),
+    "nothing after the stop sequence: no tool call, no reasoning": (
+        [
+            text("ok END"),
+            calls(frag(0, "{}", **BASH)),
+            think("late"),
+            text("more"),
+            finish("tool_calls"),
+        ],
+        {"stop_sequences": ["END"]},
+        [
+            *opening(),
+            text_start(0),
+            text_delta(0, "ok "),
+            block_stop(0),
+            *closing("stop_sequence", stop_sequence="END"),
+        ],
+    ),
+    "a stop sequence at the very start": (
+        [text("END"), finish("stop")],
+        {"stop_sequences": ["END"]},
+        [*opening(), *closing("stop_sequence", stop_sequence="END")],
+    ),
 }
 
 
 @pytest.mark.parametrize(("chunks", "options", "expected"), list(CASES.values()), ids=list(CASES))
 def test_stream(chunks: list[dict], options: dict, expected: list[Event]) -> None:
     assert run(chunks, **options) == expected
+
+
+def test_text_that_cannot_begin_a_stop_sequence_is_never_delayed() -> None:
+    translator = StreamTranslator(requested_model=MODEL, stop_sequences=["\n\nHuman:", "END"])
+    translator.start()
+    sent = []
+    for piece in ["Hello", " there\n", "\nHu", "gs for E", "veryone", "\n"]:
+        sent.append(
+            "".join(
+                data["delta"]["text"]
+                for name, data in translator.feed(text(piece))
+                if name == "content_block_delta"
+            )
+        )
+    assert sent == ["Hello", " there", "", "\n\nHugs for ", "Everyone", ""]
+    assert not translator.stopped
+    ending = translator.feed(text("\nHuman: next"))
+    assert translator.stopped and translator.upstream_finished
+    assert [name for name, _ in ending] == []
+    assert translator.feed(text("ignored")) == []
+    closing_events = translator.finish()
+    assert closing_events[-2][1]["delta"] == {
+        "stop_reason": "stop_sequence",
+        "stop_sequence": "\n\nHuman:",
+    }
 
 
 def test_interleaved_calls_each_get_exactly_their_own_arguments() -> None:
@@ -909,6 +1005,31 @@ SCRIPTS = {
     ),
 }
 TARGET = Target(model="openai/o3-mini", provider="openai")
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        Script("Counting 1, 2, 3 STOP 4, 5", usage={"prompt_tokens": 5, "completion_tokens": 8}),
+        Script("No sequence here, S-T-O-P.", usage={"prompt_tokens": 5, "completion_tokens": 8}),
+        Script(
+            "Run it. STOP",
+            [("call_1", "Bash", json.dumps({"command": "ls"}))],
+            "tool_calls",
+            {"prompt_tokens": 5, "completion_tokens": 8},
+        ),
+    ],
+    ids=["past-the-stop", "no-stop", "stop-before-a-tool-call"],
+)
+@pytest.mark.parametrize("piece", [1, 3, 4, 50])
+def test_stream_cuts_at_stop_sequences_as_the_json_path_does(script: Script, piece: int) -> None:
+    stops = ["STOP", "\n\n"]
+    expected = to_anthropic_message(
+        script.as_response(), requested_model=MODEL, stop_sequences=stops, target=TARGET
+    )
+    streamed = accumulate(run(script.as_chunks(piece), stop_sequences=stops, target=TARGET))
+    del expected["id"], streamed["id"]
+    assert streamed == expected
 
 
 @pytest.mark.parametrize("script", list(SCRIPTS.values()), ids=list(SCRIPTS))

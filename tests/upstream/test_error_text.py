@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from claude_proxy.upstream.error_text import (
+    OutputLimit,
     clean_message,
     looks_like_context_overflow,
+    output_limit_error,
     parse_context_numbers,
+    parse_output_limit,
     retry_after_of,
 )
 
@@ -129,3 +132,87 @@ def test_redact_replaces_every_secret() -> None:
     assert (
         redact("key sk-1 and tok-2, sk-1 again", ["sk-1", "tok-2"]) == "key *** and ***, *** again"
     )
+
+
+@pytest.mark.parametrize(
+    ("message", "limit"),
+    [
+        pytest.param(
+            "max_tokens is too large: 128000. This model supports at most 32768 completion"
+            " tokens, whereas you provided 128000.",
+            OutputLimit(32768, per_model=True),
+            id="openai",
+        ),
+        pytest.param(
+            "max_completion_tokens is too large: 200000. This model supports at most 100000"
+            " completion tokens, whereas you provided 200000.",
+            OutputLimit(100000, per_model=True),
+            id="openai-reasoning",
+        ),
+        pytest.param(
+            "'max_tokens' or 'max_completion_tokens' is too large: 10000. This model's maximum"
+            " context length is 8192 tokens and your request has 100 input tokens"
+            " (10000 > 8192 - 100).",
+            OutputLimit(8092, per_model=False),
+            id="vllm",
+        ),
+        pytest.param(
+            "This model's maximum context length is 8192 tokens. However, you requested 10100"
+            " tokens (100 in the messages, 10000 in the completion). Please reduce the length"
+            " of the messages or completion.",
+            OutputLimit(8092, per_model=False),
+            id="vllm-older",
+        ),
+        pytest.param(
+            "This model's maximum context length is 8192 tokens. However, you requested 10100"
+            " tokens (7500 in the messages, 2600 in the completion).",
+            None,
+            id="vllm-little-room-is-an-overflow",
+        ),
+        pytest.param(
+            "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 8193. Given:"
+            " 45 `inputs` tokens and 10000 `max_new_tokens`",
+            OutputLimit(8148, per_model=False),
+            id="together-tgi",
+        ),
+        pytest.param(
+            "max_tokens must be less than or equal to 8192",
+            OutputLimit(8192, per_model=True),
+            id="together-parameter-check",
+        ),
+        pytest.param(
+            "The maximum number of output tokens for this model is 65536.",
+            OutputLimit(65536, per_model=True),
+            id="gemini",
+        ),
+        pytest.param(
+            "Unable to submit request because it has a maxOutputTokens value of 100000 but the"
+            " supported range is from 1 (inclusive) to 65537 (exclusive). Update the value and"
+            " try again.",
+            OutputLimit(65536, per_model=True),
+            id="vertex",
+        ),
+        pytest.param("prompt is too long: 300000 tokens > 200000 maximum", None, id="overflow"),
+        pytest.param(
+            "This model's maximum context length is 100 tokens. However, your messages"
+            " resulted in 150 tokens.",
+            None,
+            id="openai-overflow",
+        ),
+        pytest.param("Rate limit reached", None, id="other"),
+    ],
+)
+def test_parse_output_limit(message: str, limit: OutputLimit | None) -> None:
+    assert parse_output_limit(message) == limit
+
+
+def test_output_limit_error_keeps_the_upstreams_words() -> None:
+    error = output_limit_error("max_tokens must be less than or equal to 8192")
+    assert error is not None
+    assert (error.message, error.limit, error.per_model, error.status) == (
+        "max_tokens must be less than or equal to 8192",
+        8192,
+        True,
+        400,
+    )
+    assert output_limit_error("Rate limit reached") is None

@@ -264,3 +264,14 @@ def test_a_rate_limit_carries_its_retry_headers() -> None:
     assert error.headers == {"retry-after": "7"}
     server = mapped(StandIn("down", 502, headers={"retry-after": "30"}))
     assert server.headers == {"retry-after": "30"}
+
+
+def test_a_too_large_max_tokens_comes_before_the_overflow_rule() -> None:
+    words = (
+        "litellm.ContextWindowExceededError: This model's maximum context length is 8192"
+        " tokens. However, you requested 10100 tokens (100 in the messages, 10000 in the"
+        " completion)."
+    )
+    error = mapped(ContextWindow(words))
+    assert isinstance(error, errors.MaxTokensTooLargeError)
+    assert (error.limit, error.per_model) == (8092, False)

@@ -71,3 +71,15 @@ def test_the_parameters_a_422_names() -> None:
     detail = json.dumps({"detail": [{"loc": ["body", "top_k"]}, {"loc": ["query"]}]})
     assert unprocessable_params(body(detail)) == ["top_k"]
     assert unprocessable_params(b"not json") == []
+
+
+def test_a_too_large_max_tokens_names_the_limit_before_any_overflow_rule() -> None:
+    message = (
+        "This model's maximum context length is 8192 tokens. However, you requested 10100"
+        " tokens (100 in the messages, 10000 in the completion)."
+    )
+    error = error_for_status(400, body(message), {}, same)
+    assert isinstance(error, errors.MaxTokensTooLargeError)
+    assert (error.limit, error.per_model) == (8092, False)
+    # Only a 400 is a refusal of the request's max_tokens.
+    assert type(error_for_status(500, body(message), {}, same)) is not errors.MaxTokensTooLargeError
