@@ -20,6 +20,7 @@ from claude_proxy.providers import ProviderOptions, Quirks, quirks_for
 from claude_proxy.server.body_guard import check_tool_schemas, read_body
 from claude_proxy.server.fallbacks import candidates, may_fall_back
 from claude_proxy.server.keys import ANTHROPIC, COOLDOWNS, LOG, SETTINGS, UPSTREAM
+from claude_proxy.server.server_tools import answer_with_web_tools
 from claude_proxy.server.stream_writer import MODEL_HEADER, SSE_HEADERS, Deadlines, write_stream
 from claude_proxy.settings import Settings
 from claude_proxy.translate.request import (
@@ -29,6 +30,7 @@ from claude_proxy.translate.request import (
     validate_request,
 )
 from claude_proxy.translate.response import to_anthropic_message
+from claude_proxy.translate.server_tools import uses_server_tools
 from claude_proxy.translate.target import Target
 from claude_proxy.upstream.anthropic_passthrough import Reply
 
@@ -77,6 +79,8 @@ async def answer(
     upstream = request.app[UPSTREAM]
     target = upstream.target(choice.model, choice.provider)
     quirks = quirks_for(target, provider_options(settings))
+    if uses_server_tools(body):
+        return await answer_with_web_tools(request, body, choice, target, quirks)
     size = len(await request.read())  # aiohttp keeps the body: this reads nothing again
     openai_request = await off_loop(size, translate, body, target, quirks)
     stop_sequences = body.get("stop_sequences") or None

@@ -26,12 +26,15 @@ from claude_proxy.providers import ChunkFilter
 from claude_proxy.server.keys import LOG, STREAMS
 from claude_proxy.settings import Settings
 from claude_proxy.translate.events import Event
+from claude_proxy.translate.server_tool_stream import ServerToolStream
 from claude_proxy.translate.sse import encode_events
 from claude_proxy.translate.stream import StreamTranslator
 from claude_proxy.translate.target import Target
 from claude_proxy.upstream.base import close_stream
 
 logger = logging.getLogger(__name__)
+
+Translator = StreamTranslator | ServerToolStream
 
 PING: Event = ("ping", {"type": "ping"})
 MODEL_HEADER = "x-claude-proxy-model"
@@ -74,7 +77,7 @@ class _SseWriter:
     the heartbeat; a lock keeps their events whole and in order (uncontended, it costs no
     task switch)."""
 
-    def __init__(self, request: web.Request, translator: StreamTranslator) -> None:
+    def __init__(self, request: web.Request, translator: Translator) -> None:
         self.request = request
         self.translator = translator
         self.task = asyncio.current_task()
@@ -130,8 +133,11 @@ async def write_stream(
     ping_interval: float,
     deadlines: Deadlines,
     target: Target | None = None,
+    translator: Translator | None = None,
 ) -> web.StreamResponse:
-    translator = StreamTranslator(
+    """`translator` replaces the one made from the other arguments (the web tools' loop
+    brings its own, `translate/server_tool_stream.py`)."""
+    translator = translator or StreamTranslator(
         requested_model=requested_model, stop_sequences=stop_sequences, target=target
     )
     request_id = request[LOG].request_id
