@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -19,7 +19,7 @@ import aiohttp
 
 from claude_proxy.translate.web_domains import url_allowed
 from claude_proxy.translate.web_results import FetchedPage, WebToolFailure
-from claude_proxy.web_tools.guard import GuardedResolver, check_host
+from claude_proxy.web_tools.guard import GuardedResolver, check_host, is_public
 from claude_proxy.web_tools.html_text import html_title, html_to_text
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ class FetchRules:
     blocked_domains: Sequence[str] = ()
     allow_private: bool = False
     max_chars: int | None = None
+    public: Callable[[str], bool] = is_public
+    """Which addresses count as public (tests narrow it to let one loopback port through)."""
 
 
 def check_url(url: str, rules: FetchRules) -> None:
@@ -53,11 +55,11 @@ def check_url(url: str, rules: FetchRules) -> None:
         raise WebToolFailure("invalid_tool_input", "only absolute http(s) URLs are fetched")
     if not url_allowed(url, rules.allowed_domains, rules.blocked_domains):
         raise WebToolFailure("url_not_allowed", host)
-    check_host(host, allow_private=rules.allow_private)
+    check_host(host, allow_private=rules.allow_private, public=rules.public)
 
 
 async def fetch_page(url: str, rules: FetchRules) -> FetchedPage:
-    resolver = GuardedResolver(allow_private=rules.allow_private)
+    resolver = GuardedResolver(allow_private=rules.allow_private, public=rules.public)
     connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
     try:
         async with aiohttp.ClientSession(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 
 from aiohttp import ThreadedResolver
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -32,13 +33,15 @@ def is_public(address: str) -> bool:
     )
 
 
-def check_host(host: str, *, allow_private: bool) -> None:
+def check_host(
+    host: str, *, allow_private: bool, public: Callable[[str], bool] = is_public
+) -> None:
     """Refuse an IP-literal host that is not public (names are checked when resolved)."""
     try:
         ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
     except ValueError:
         return
-    if not allow_private and not is_public(host.strip("[]")):
+    if not allow_private and not public(host.strip("[]")):
         raise WebToolFailure("url_not_accessible", f"{host} is not a public address")
 
 
@@ -49,9 +52,12 @@ class BlockedAddress(OSError):
 class GuardedResolver(AbstractResolver):
     """aiohttp's threaded resolver, keeping only public addresses."""
 
-    def __init__(self, *, allow_private: bool = False) -> None:
+    def __init__(
+        self, *, allow_private: bool = False, public: Callable[[str], bool] = is_public
+    ) -> None:
         self._inner = ThreadedResolver()
         self._allow_private = allow_private
+        self._public = public
         self.refused: list[str] = []
         """The names refused, for the error the fetcher reports."""
 
@@ -61,7 +67,7 @@ class GuardedResolver(AbstractResolver):
         results = await self._inner.resolve(host, port, family)
         if self._allow_private:
             return results
-        kept = [result for result in results if is_public(result["host"])]
+        kept = [result for result in results if self._public(result["host"])]
         if not kept:
             self.refused.append(host)
             raise BlockedAddress(f"{host} resolves to no public address")
