@@ -94,7 +94,7 @@ class ServerToolStream:
         if chunk.get(MARKER) == "round_end":
             return events + self.end_round()
         if chunk.get(MARKER) == "results":
-            self.requests = dict(chunk["requests"])
+            self.requests = {**self.requests, **chunk["requests"]}
             return events + self.add_results(chunk["blocks"])
         if self._round_done:  # the first chunk of the next round
             self._base = self._next

@@ -40,7 +40,7 @@ def search_call(query: str, call_id: str = "call_s1") -> ToolCall:
 
 def body(tools: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return {
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-4-6",
         "max_tokens": 200,
         "messages": [{"role": "user", "content": "What is new?"}],
         "tools": tools,
