@@ -30,7 +30,6 @@ from claude_proxy.translate.response import to_anthropic_message
 from claude_proxy.translate.server_tool_blocks import (
     error_block,
     fetch_result_block,
-    new_server_tool_id,
     search_result_block,
 )
 from claude_proxy.translate.server_tool_stream import ServerToolStream, results, round_end
@@ -198,7 +197,7 @@ async def complete_rounds(
         )
         for key in USAGE_KEYS:
             usage[key] += count_of(message["usage"].get(key))
-        turn, calls = as_server_calls(message["content"], runner.tools, new_server_tool_id)
+        turn, calls = as_server_calls(message["content"], runner.tools)
         content += turn
         if not calls:
             break

@@ -22,6 +22,7 @@ from claude_proxy.translate.web_results import FetchedPage, SearchHit
 Block = dict[str, Any]
 
 ENCODING_PREFIX = "cpxws1."
+SERVER_ID_PREFIX = "srvtoolu_"
 RESULT_TYPES = {"web_search_tool_result": "web_search", "web_fetch_tool_result": "web_fetch"}
 ERROR_TEXTS = {
     "unavailable": "the search service is unavailable",
@@ -39,8 +40,14 @@ ERROR_TEXTS = {
 }
 
 
-def new_server_tool_id() -> str:
-    return "srvtoolu_" + secrets.token_urlsafe(18)
+def server_tool_id(upstream_id: str) -> str:
+    """The `srvtoolu_` id of a call the upstream gave `upstream_id`: the id itself inside, as
+    a provider may keep state in it (Gemini's thought signature, providers/gemini.py)."""
+    return SERVER_ID_PREFIX + (upstream_id or secrets.token_urlsafe(18))
+
+
+def upstream_tool_id(server_id: str) -> str:
+    return server_id.removeprefix(SERVER_ID_PREFIX) or server_id
 
 
 def server_tool_use(block_id: str, name: str, tool_input: dict[str, Any]) -> Block:

@@ -19,11 +19,10 @@ round's request. It has `StreamTranslator`'s face (`start`, `feed`, `finish`, `a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from claude_proxy.translate.events import Event
-from claude_proxy.translate.server_tool_blocks import new_server_tool_id
+from claude_proxy.translate.server_tool_blocks import server_tool_id, server_tool_use
 from claude_proxy.translate.stream import StreamTranslator
 from claude_proxy.translate.target import Target
 from claude_proxy.translate.usage import count_of
@@ -51,7 +50,6 @@ class ServerToolStream:
         server_names: set[str],
         stop_sequences: list[str] | None = None,
         target: Target | None = None,
-        new_id: Callable[[], str] = new_server_tool_id,
     ) -> None:
         self._options: dict[str, Any] = {
             "requested_model": requested_model,
@@ -61,7 +59,6 @@ class ServerToolStream:
         self._outer = self._make()
         self._round = self._make()
         self._names = server_names
-        self._new_id = new_id
         self._base = 0
         """Where the current round's block 0 sits in the message."""
         self._next = 0
@@ -160,8 +157,8 @@ class ServerToolStream:
 
     def _opened(self, index: int, block: Block) -> Block:
         if block.get("type") == "tool_use" and block.get("name") in self._names:
-            block = {"type": "server_tool_use", "id": self._new_id(), "name": block["name"]}
-            block["input"] = {}
+            call_id = server_tool_id(str(block.get("id", "")))
+            block = server_tool_use(call_id, block["name"], {})
         elif block.get("type") == "tool_use":
             self.client_calls = True
         self._open[index] = dict(block)

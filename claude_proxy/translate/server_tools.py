@@ -6,10 +6,11 @@ Anthropic's blocks: `server_tool_use` for the call and a `*_tool_result` block a
 the same assistant turn. Going upstream, such a turn is split where each result block sits:
 
     assistant [text, server_tool_use S, web_search_tool_result S, text]
-    ->  assistant [text, tool_use S]   user [tool_result S: the results as text]
+    ->  assistant [text, tool_use U]   user [tool_result U: the results as text]
         assistant [text]
 
-so the next round of the proxy's loop and a later request carrying the same history are
+where S is `srvtoolu_` + U, the upstream's own id for the call. So the next round of the
+proxy's loop and a later request carrying the same history are
 translated by one rule (`upstream_body`).
 """
 
@@ -19,7 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from claude_proxy.translate.server_tool_blocks import RESULT_TYPES, result_text, server_tool_use
+from claude_proxy.translate.server_tool_blocks import (
+    RESULT_TYPES,
+    result_text,
+    server_tool_id,
+    server_tool_use,
+    upstream_tool_id,
+)
 
 Block = dict[str, Any]
 
@@ -179,7 +186,7 @@ def rewrite_history(messages: list[Any], details: Mapping[str, str]) -> list[Any
                 current.append(
                     {
                         "type": "tool_use",
-                        "id": block.get("id", ""),
+                        "id": upstream_tool_id(str(block.get("id", ""))),
                         "name": block.get("name", ""),
                         "input": block.get("input") or {},
                     }
@@ -188,7 +195,8 @@ def rewrite_history(messages: list[Any], details: Mapping[str, str]) -> list[Any
                 out.append({**message, "content": current})
                 call_id = str(block.get("tool_use_id", ""))
                 text = result_text(block, details.get(call_id, ""))
-                result = {"type": "tool_result", "tool_use_id": call_id, "content": text}
+                upstream_id = upstream_tool_id(call_id)
+                result = {"type": "tool_result", "tool_use_id": upstream_id, "content": text}
                 out.append({"role": "user", "content": [result]})
                 current = []
             else:
@@ -198,7 +206,7 @@ def rewrite_history(messages: list[Any], details: Mapping[str, str]) -> list[Any
 
 
 def as_server_calls(
-    content: list[Block], tools: dict[str, ServerTool], new_id: Any
+    content: list[Block], tools: dict[str, ServerTool]
 ) -> tuple[list[Block], list[Block]]:
     """An upstream turn's content with its calls of server tools turned into
     `server_tool_use` blocks; and those blocks, in order."""
@@ -206,7 +214,8 @@ def as_server_calls(
     calls: list[Block] = []
     for block in content:
         if block.get("type") == "tool_use" and block.get("name") in tools:
-            call = server_tool_use(new_id(), block["name"], block.get("input") or {})
+            call_id = server_tool_id(str(block.get("id", "")))
+            call = server_tool_use(call_id, block["name"], block.get("input") or {})
             rebuilt.append(call)
             calls.append(call)
         else:

@@ -97,7 +97,7 @@ async def test_a_search_runs_inside_one_request(
 
     call, result, text = message.content
     assert isinstance(call, ServerToolUseBlock)
-    assert call.id.startswith("srvtoolu_") and call.name == "web_search"
+    assert call.id == "srvtoolu_call_s1" and call.name == "web_search"
     assert call.input == {"query": "topic news"}
     assert isinstance(result, WebSearchToolResultBlock) and result.tool_use_id == call.id
     assert isinstance(result.content, list)
@@ -120,7 +120,7 @@ async def test_a_search_runs_inside_one_request(
     (seen,) = tool_messages(second)
     assert "Alpha snippet about the topic." in seen and "https://docs.example.com/a" in seen
     assert "Charlie" not in seen
-    assert second["messages"][-2]["tool_calls"][0]["id"] == call.id
+    assert second["messages"][-2]["tool_calls"][0]["id"] == "call_s1"
 
 
 async def test_the_stream_is_one_message_with_the_blocks_in_order(
@@ -188,7 +188,7 @@ async def test_a_history_sent_back_gives_the_upstream_the_same_results(
     replay = fake_openai.requests[2]["messages"]
     assert [m["role"] for m in replay] == ["user", "assistant", "tool", "assistant", "user"]
     assert tool_messages(fake_openai.requests[2]) == fresh
-    assert replay[1]["tool_calls"][0]["id"] == first.content[0].id  # type: ignore[union-attr]
+    assert replay[1]["tool_calls"][0]["id"] == "call_s1"
 
 
 async def test_without_a_backend_the_model_is_told_what_to_set(

@@ -9,10 +9,11 @@ from claude_proxy.translate.server_tool_blocks import (
     encode_hit,
     error_block,
     fetch_result_block,
-    new_server_tool_id,
     result_text,
     search_result_block,
+    server_tool_id,
     server_tool_use,
+    upstream_tool_id,
 )
 from claude_proxy.translate.web_results import FetchedPage, SearchHit
 
@@ -29,8 +30,9 @@ def test_encrypted_content_round_trips_the_hit_text() -> None:
 
 
 def test_every_block_parses_as_the_sdks_own_type() -> None:
-    call_id = new_server_tool_id()
-    assert call_id.startswith("srvtoolu_")
+    call_id = server_tool_id("call_abc")
+    assert call_id == "srvtoolu_call_abc" and upstream_tool_id(call_id) == "call_abc"
+    assert server_tool_id("").startswith("srvtoolu_") and len(server_tool_id("")) > 20
     page = FetchedPage("https://a.test/", "text", "Title", "2026-12-01T13:00:00Z")
     blocks = [
         server_tool_use(call_id, "web_search", {"query": "q"}),

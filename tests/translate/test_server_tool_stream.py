@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pydantic
@@ -29,10 +28,7 @@ def call(index: int, call_id: str, name: str, arguments: str) -> dict[str, Any]:
 
 
 def stream() -> ServerToolStream:
-    ids = (f"srvtoolu_{n}" for n in itertools.count())
-    return ServerToolStream(
-        requested_model="claude-x", server_names={"web_search"}, new_id=lambda: next(ids)
-    )
+    return ServerToolStream(requested_model="claude-x", server_names={"web_search"})
 
 
 def run(translator: ServerToolStream, steps: list[dict[str, Any]]) -> list[Event]:
@@ -64,7 +60,7 @@ def test_two_rounds_make_one_message_with_renumbered_blocks() -> None:
         chunk({}, "tool_calls"),
         usage(10, 5),
         round_end(),
-        results([search_result_block("srvtoolu_0", [hit])], {"web_search_requests": 1}),
+        results([search_result_block("srvtoolu_call_1", [hit])], {"web_search_requests": 1}),
         chunk({"content": "Alpha."}, "stop"),
         usage(30, 2),
         round_end(),
@@ -90,7 +86,9 @@ def test_two_rounds_make_one_message_with_renumbered_blocks() -> None:
         "web_search_tool_result",
         "text",
     ]
-    assert message.content[1].id == "srvtoolu_0" and message.content[1].input == {"query": "llamas"}
+    assert message.content[1].id == "srvtoolu_call_1" and message.content[1].input == {
+        "query": "llamas"
+    }
     assert message.stop_reason == "end_turn"
     assert message.usage.input_tokens == 40 and message.usage.output_tokens == 7
     assert message.usage.server_tool_use.web_search_requests == 1

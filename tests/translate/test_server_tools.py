@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from claude_proxy.translate.server_tools import (
@@ -109,12 +108,12 @@ def test_a_turn_with_server_blocks_is_split_into_calls_and_results() -> None:
     call = rebuilt["messages"][1]["content"][1]
     assert call == {
         "type": "tool_use",
-        "id": "srvtoolu_1",
+        "id": "1",
         "name": "web_search",
         "input": {"query": "q"},
     }
     result = rebuilt["messages"][2]["content"][0]
-    assert result["tool_use_id"] == "srvtoolu_1" and "URL: https://a.test/" in result["content"]
+    assert result["tool_use_id"] == "1" and "URL: https://a.test/" in result["content"]
     assert rebuilt["messages"][-1] == messages[-1]
     ends = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": turn[1:3]}]
     assert [m["role"] for m in upstream_body(body(messages=ends))["messages"]] == [
@@ -136,17 +135,16 @@ def test_failure_details_reach_the_model() -> None:
 
 
 def test_the_models_calls_of_server_tools_become_server_tool_use() -> None:
-    ids = (f"srvtoolu_{n}" for n in itertools.count())
     content = [
         {"type": "text", "text": "a"},
         {"type": "tool_use", "id": "toolu_1", "name": "web_search", "input": {"query": "q"}},
         {"type": "tool_use", "id": "toolu_2", "name": "Bash", "input": {}},
     ]
-    rebuilt, calls = as_server_calls(content, server_tools_of(body()), lambda: next(ids))
+    rebuilt, calls = as_server_calls(content, server_tools_of(body()))
     assert calls == [
         {
             "type": "server_tool_use",
-            "id": "srvtoolu_0",
+            "id": "srvtoolu_toolu_1",
             "name": "web_search",
             "input": {"query": "q"},
         }
