@@ -36,6 +36,7 @@ from claude_proxy.translate.server_tool_stream import ServerToolStream, results,
 from claude_proxy.translate.server_tools import (
     ServerTool,
     as_server_calls,
+    check_server_tools,
     has_client_calls,
     server_tools_of,
     upstream_body,
@@ -89,6 +90,10 @@ class WebToolRunner:
             logger.info("%s failed: %s", tool.kind, exc.code)
             self.details[call["id"]] = exc.detail
             return error_block(tool.kind, call["id"], exc.code)
+        except Exception:
+            # A bug of ours must not cost the client its answer: the model hears "unavailable".
+            logger.exception("%s failed unexpectedly", tool.kind)
+            return error_block(tool.kind, call["id"], "unavailable")
 
     async def search(self, call: Block, tool: ServerTool) -> Block:
         query = call["input"].get("query")
@@ -148,6 +153,7 @@ async def answer_with_web_tools(
     request: web.Request, body: dict[str, Any], choice: ModelChoice, target: Target, quirks: Quirks
 ) -> web.StreamResponse:
     settings = request.app[SETTINGS]
+    check_server_tools(body)
     runner = WebToolRunner(settings, server_tools_of(body))
     if body.get("stream"):
         request[LOG].streamed = True

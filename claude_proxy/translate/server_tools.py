@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from claude_proxy.errors import InvalidRequestError
 from claude_proxy.translate.server_tool_blocks import (
     RESULT_TYPES,
     result_text,
@@ -77,6 +78,29 @@ def server_tools_of(body: dict[str, Any]) -> dict[str, ServerTool]:
             max_content_tokens=positive_int(tool.get("max_content_tokens")),
         )
     return tools
+
+
+def check_server_tools(body: dict[str, Any]) -> None:
+    """Raise `InvalidRequestError` for a web tool Anthropic's API would refuse."""
+    for index, tool in enumerate(body.get("tools") or []):
+        if kind_of(tool) is None:
+            continue
+        path = f"tools.{index}"
+        for key in ("allowed_domains", "blocked_domains"):
+            value = tool.get(key)
+            if value is not None and not (
+                isinstance(value, list) and all(isinstance(item, str) for item in value)
+            ):
+                raise InvalidRequestError(f"{path}.{key}: expected an array of strings")
+        if tool.get("allowed_domains") and tool.get("blocked_domains"):
+            raise InvalidRequestError(
+                f"{path}: allowed_domains and blocked_domains cannot be used together"
+            )
+        uses = tool.get("max_uses")
+        if uses is not None and positive_int(uses) is None:
+            raise InvalidRequestError(f"{path}.max_uses: expected a positive integer")
+        if tool.get("user_location") is not None and not isinstance(tool["user_location"], dict):
+            raise InvalidRequestError(f"{path}.user_location: expected an object")
 
 
 def uses_server_tools(body: dict[str, Any]) -> bool:

@@ -88,9 +88,16 @@ async def follow(session: aiohttp.ClientSession, url: str, rules: FetchRules) ->
             body = await response.content.read(MAX_BYTES + 1)
             if len(body) > MAX_BYTES:
                 raise WebToolFailure("content_too_large", f"more than {MAX_BYTES} bytes")
-            text = body.decode(response.get_encoding() if response.charset else "utf-8", "replace")
+            text = decoded(body, response.charset)
             return page_of(url, kind, text, rules.max_chars)
     raise WebToolFailure("url_not_accessible", f"more than {MAX_REDIRECTS} redirects")
+
+
+def decoded(body: bytes, charset: str | None) -> str:
+    try:
+        return body.decode(charset or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", "replace")
 
 
 def page_of(url: str, kind: str, text: str, max_chars: int | None) -> FetchedPage:

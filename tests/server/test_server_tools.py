@@ -316,3 +316,29 @@ async def test_web_fetch_refuses_loopback_unless_allowed(
     assert result.content.type == "web_fetch_tool_result_error"
     assert result.content.error_code == "url_not_accessible"
     assert fake_web.requests == []
+
+
+async def test_a_web_tool_anthropic_would_refuse_is_a_400(web_proxy: str) -> None:
+    tool = {**SEARCH_TOOL, "allowed_domains": ["a.com"], "blocked_domains": ["b.com"]}
+    status, raw = await post(web_proxy, body([tool]))
+    assert status == 400
+    error = json.loads(raw)["error"]
+    assert (
+        error["type"] == "invalid_request_error" and "cannot be used together" in error["message"]
+    )
+
+
+async def test_a_bug_in_a_tool_is_unavailable_not_a_500(
+    web_proxy: str, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any) -> None:
+        raise RuntimeError("planted")
+
+    monkeypatch.setattr("claude_proxy.server.server_tools.fetch_page", broken)
+    fetch = ToolCall("call_f", "web_fetch", json.dumps({"url": "https://a.test/"}))
+    fake_openai.enqueue(Answer(tool_calls=[fetch]), Answer(text="Sorry."))
+    message = await ask(web_proxy, body([FETCH_TOOL]))
+    result = message.content[1]
+    assert isinstance(result, WebFetchToolResultBlock)
+    assert result.content.type == "web_fetch_tool_result_error"
+    assert result.content.error_code == "unavailable"

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from claude_proxy.errors import InvalidRequestError
 from claude_proxy.translate.server_tools import (
     ServerTool,
     as_server_calls,
+    check_server_tools,
     function_tool,
     has_client_calls,
     server_tools_of,
@@ -151,3 +155,25 @@ def test_the_models_calls_of_server_tools_become_server_tool_use() -> None:
     ]
     assert rebuilt == [content[0], calls[0], content[2]]
     assert has_client_calls(rebuilt) and not has_client_calls(rebuilt[:2])
+
+
+@pytest.mark.parametrize(
+    ("tool", "problem"),
+    [
+        ({**SEARCH, "blocked_domains": ["x.com"]}, "tools.0: allowed_domains and blocked_domains"),
+        ({**FETCH, "allowed_domains": "example.com"}, "tools.0.allowed_domains: expected an array"),
+        ({**FETCH, "blocked_domains": [3]}, "tools.0.blocked_domains: expected an array"),
+        ({**SEARCH, "max_uses": 0}, "tools.0.max_uses: expected a positive integer"),
+        ({**SEARCH, "max_uses": True}, "tools.0.max_uses: expected a positive integer"),
+        ({**SEARCH, "user_location": "Paris"}, "tools.0.user_location: expected an object"),
+    ],
+)
+def test_web_tools_anthropic_would_refuse_are_refused(tool: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        check_server_tools({"tools": [tool, BASH]})
+    assert caught.value.message.startswith(problem)
+
+
+def test_valid_web_tools_pass() -> None:
+    check_server_tools(body())
+    check_server_tools({"tools": [{**BASH, "max_uses": "whatever"}]})  # not a web tool

@@ -85,3 +85,9 @@ async def test_what_cannot_be_read_has_its_code(
     assert await code_of(f"{fake_web.base_url}/site/page.html", allowed) == "url_not_allowed"
     monkeypatch.setattr(fetch, "MAX_BYTES", 10)
     assert await code_of(f"{fake_web.base_url}/site/page.html") == "content_too_large"
+
+
+def test_an_unknown_charset_is_read_as_utf8() -> None:
+    assert fetch.decoded("héllo".encode(), "x-no-such-charset") == "héllo"
+    assert fetch.decoded("héllo".encode("latin-1"), "latin-1") == "héllo"
+    assert fetch.decoded(b"plain", None) == "plain"
