@@ -30,7 +30,7 @@ from claude_proxy.translate.request import (
     validate_request,
 )
 from claude_proxy.translate.response import to_anthropic_message
-from claude_proxy.translate.server_tools import uses_server_tools
+from claude_proxy.translate.server_tools import upstream_body, uses_server_tools
 from claude_proxy.translate.target import Target
 from claude_proxy.upstream.anthropic_passthrough import Reply
 
@@ -117,6 +117,8 @@ async def handle_count_tokens(request: web.Request) -> web.StreamResponse:
     validate_count_tokens_request(body)
     upstream = request.app[UPSTREAM]
     target = upstream.target(choice.model, choice.provider)
+    if uses_server_tools(body):  # count what the upstream will be sent
+        body = upstream_body(body)
     openai_request = to_openai_request({**body, "max_tokens": 1, "stream": False}, target)
     try:
         count = await upstream.count_tokens(openai_request)

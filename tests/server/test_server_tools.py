@@ -23,7 +23,7 @@ from anthropic.types import (
     WebSearchToolResultBlock,
 )
 
-from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
+from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
 from tests.fakes.web_services import FakeWeb
 from tests.helpers.proxy import ProxyFactory
 from tests.helpers.sse import sse_events
@@ -79,7 +79,7 @@ async def ask_streamed(url: str, payload: dict[str, Any]) -> list[tuple[str, dic
     assert status == 200, raw
     events = sse_events(raw)
     for name, data in events:
-        if name != "ping":  # not among the SDK's event types; its stream skips it
+        if name not in ("ping", "error"):  # the SDK's stream skips pings, raises on errors
             EVENTS.validate_python(data)
     return events
 
@@ -342,3 +342,56 @@ async def test_a_bug_in_a_tool_is_unavailable_not_a_500(
     assert isinstance(result, WebFetchToolResultBlock)
     assert result.content.type == "web_fetch_tool_result_error"
     assert result.content.error_code == "unavailable"
+
+
+async def test_count_tokens_counts_the_web_tool_and_its_results(web_proxy: str) -> None:
+    async with anthropic.AsyncAnthropic(base_url=web_proxy, api_key="k", max_retries=0) as sdk:
+        messages: list[Any] = [{"role": "user", "content": "What is new?"}]
+        bare = await sdk.messages.count_tokens(model="claude-sonnet-4-6", messages=messages)
+        with_tool = await sdk.messages.count_tokens(
+            model="claude-sonnet-4-6", messages=messages, tools=[SEARCH_TOOL]
+        )
+        result = {
+            "type": "web_search_tool_result",
+            "tool_use_id": "srvtoolu_c1",
+            "content": [
+                {
+                    "type": "web_search_result",
+                    "url": "https://a.test/",
+                    "title": "A long title about llamas and alpacas",
+                    "encrypted_content": "opaque",
+                }
+            ],
+        }
+        turn = [
+            {"type": "server_tool_use", "id": "srvtoolu_c1", "name": "web_search", "input": {}},
+            result,
+        ]
+        with_results = await sdk.messages.count_tokens(
+            model="claude-sonnet-4-6",
+            messages=[*messages, {"role": "assistant", "content": turn}],
+            tools=[SEARCH_TOOL],
+        )
+    assert with_tool.input_tokens > bare.input_tokens + 10  # the function tool is counted
+    assert with_results.input_tokens > with_tool.input_tokens + 10
+
+
+async def test_an_upstream_failure_after_a_search_is_an_error_not_a_half_message(
+    web_proxy: str, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.enqueue(
+        Answer(tool_calls=[search_call("topic")]),
+        Failure(500, "upstream broke", "server_error", "server_error"),
+    )
+    events = await ask_streamed(web_proxy, body([SEARCH_TOOL]))
+    names = [name for name, _ in events]
+    assert names[-1] == "error" and "message_stop" not in names
+    assert "web_search_tool_result" in {
+        d["content_block"]["type"] for n, d in events if n == "content_block_start"
+    }
+    fake_openai.enqueue(
+        Answer(tool_calls=[search_call("topic")]),
+        Failure(500, "upstream broke", "server_error", "server_error"),
+    )
+    status, raw = await post(web_proxy, body([SEARCH_TOOL]))
+    assert status >= 500 and json.loads(raw)["type"] == "error"

@@ -138,3 +138,28 @@ def test_pause_turn_and_abort() -> None:
     assert failing.abort("api_error", "boom") == [
         ("error", {"type": "error", "error": {"type": "api_error", "message": "boom"}})
     ]
+
+
+def test_thinking_before_a_search_is_kept_whole_with_its_signature() -> None:
+    translator = stream()
+    steps = [
+        chunk({"reasoning_content": "I should "}),
+        chunk({"reasoning_content": "search."}),
+        chunk({"tool_calls": [call(0, "call_1", "web_search", '{"query": "q"}')]}, "tool_calls"),
+        round_end(),
+        results([search_result_block("srvtoolu_call_1", [])], {"web_search_requests": 1}),
+        chunk({"content": "Nothing found."}, "stop"),
+        round_end(),
+    ]
+    events = run(translator, steps)
+    message = sdk_message(events)
+    assert [block.type for block in message.content] == [
+        "thinking",
+        "server_tool_use",
+        "web_search_tool_result",
+        "text",
+    ]
+    thinking = translator.content[0]
+    assert thinking["thinking"] == "I should search."
+    assert thinking["signature"].startswith("cpx1.")
+    assert message.content[0].signature == thinking["signature"]
