@@ -6,12 +6,18 @@ from typing import Any
 
 from claude_proxy.settings import Settings
 from claude_proxy.translate.web_results import SearchHit
-from claude_proxy.web_tools.search import Query, kept, request_json, text_of
+from claude_proxy.web_tools.search import (
+    Query,
+    kept,
+    request_json,
+    text_of,
+    with_site_operators,
+)
 
 
 async def search(settings: Settings, query: Query) -> list[SearchHit]:
     assert settings.brave_api_key is not None
-    params = {"q": query.text, "count": "20"}
+    params = {"q": with_site_operators(query), "count": "20"}
     country = (query.user_location or {}).get("country")
     if isinstance(country, str) and len(country) == 2:
         params["country"] = country.lower()

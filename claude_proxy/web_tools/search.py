@@ -35,6 +35,24 @@ class Query:
 Search = Callable[[Query], Awaitable[list[SearchHit]]]
 
 
+def with_site_operators(query: Query) -> str:
+    """The query with `site:` operators for the domain lists, for backends that read them
+    (Brave; SearXNG's engines), so allowed domains are searched, not just filtered from the
+    top results. The results are still filtered (`kept`): operators are a hint."""
+    text = query.text
+    allowed = [site_of(domain) for domain in query.allowed_domains]
+    if allowed:
+        text += " " + " OR ".join(f"site:{domain}" for domain in allowed if domain)
+    for domain in query.blocked_domains:
+        if site_of(domain):
+            text += f" -site:{site_of(domain)}"
+    return text
+
+
+def site_of(domain: str) -> str:
+    return domain.strip().split("://", 1)[-1].split("/", 1)[0]
+
+
 def kept(hits: list[SearchHit], query: Query) -> list[SearchHit]:
     """The hits the query's domain lists allow, at most `count` of them."""
     allowed = [

@@ -7,12 +7,18 @@ from typing import Any
 
 from claude_proxy.settings import Settings
 from claude_proxy.translate.web_results import SearchHit
-from claude_proxy.web_tools.search import Query, kept, request_json, text_of
+from claude_proxy.web_tools.search import (
+    Query,
+    kept,
+    request_json,
+    text_of,
+    with_site_operators,
+)
 
 
 async def search(settings: Settings, query: Query) -> list[SearchHit]:
     assert settings.searxng_url
-    params = {"q": query.text, "format": "json"}
+    params = {"q": with_site_operators(query), "format": "json"}
     url = settings.searxng_url.rstrip("/") + "/search"
     answer = await request_json("SearXNG", "GET", url, params=params)
     return kept(hits_of(answer), query)

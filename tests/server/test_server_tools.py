@@ -112,7 +112,7 @@ async def test_a_search_runs_inside_one_request(
     assert message.usage.server_tool_use.web_search_requests == 1
     assert message.usage.input_tokens == 42  # both rounds
 
-    assert fake_web.requests[0]["query"]["q"] == "topic news"
+    assert fake_web.requests[0]["query"]["q"] == "topic news -site:blocked.example.org"
     assert fake_web.requests[0]["headers"]["X-Subscription-Token"] == "brave-secret-1"
     first, second = fake_openai.requests
     offered = {t["function"]["name"]: t["function"] for t in first["tools"]}

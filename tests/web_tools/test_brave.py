@@ -15,7 +15,9 @@ async def test_brave_is_asked_with_its_key_and_its_answer_read(fake_web: FakeWeb
     hits = await brave.search(settings, query)
     (request,) = fake_web.requests
     assert request["path"] == "/web/search"
-    assert request["query"]["q"] == "llamas" and request["query"]["country"] == "de"
+    assert (
+        request["query"]["q"] == "llamas -site:other.test" and request["query"]["country"] == "de"
+    )
     assert request["headers"]["X-Subscription-Token"] == "brave-k"
     assert [hit.url for hit in hits] == [
         "https://docs.example.com/a",

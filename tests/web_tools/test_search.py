@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from claude_proxy.translate.web_results import SearchHit, WebToolFailure
-from claude_proxy.web_tools.search import Query, kept, request_json, text_of
+from claude_proxy.web_tools.search import (
+    Query,
+    kept,
+    request_json,
+    text_of,
+    with_site_operators,
+)
 from tests.fakes.web_services import FakeWeb
 from tests.helpers.ports import free_port
 
@@ -33,3 +39,11 @@ async def test_request_json_maps_failures_to_anthropics_codes(fake_web: FakeWeb)
 
 def test_text_of_reads_strings_only() -> None:
     assert text_of("a") == "a" and text_of(None) == "" and text_of(3) == ""
+
+
+def test_domain_lists_become_site_operators() -> None:
+    assert with_site_operators(Query("llamas")) == "llamas"
+    allowed = Query("llamas", allowed_domains=["a.com", "https://b.org/docs"])
+    assert with_site_operators(allowed) == "llamas site:a.com OR site:b.org"
+    blocked = Query("llamas", blocked_domains=["c.net", " "])
+    assert with_site_operators(blocked) == "llamas -site:c.net"
