@@ -25,6 +25,7 @@ from claude_proxy.providers import Quirks
 from claude_proxy.server.keys import LOG, SETTINGS, UPSTREAM
 from claude_proxy.server.stream_writer import MODEL_HEADER, Deadlines, filtered, write_stream
 from claude_proxy.settings import Settings
+from claude_proxy.translate.fetchable_urls import admits, fetchable_urls, in_context, result_urls
 from claude_proxy.translate.request import to_openai_request
 from claude_proxy.translate.response import to_anthropic_message
 from claude_proxy.translate.server_tool_blocks import (
@@ -66,16 +67,33 @@ USAGE_KEYS = (
 class WebToolRunner:
     """Runs the model's calls of one request's web tools, counting uses against `max_uses`."""
 
-    def __init__(self, settings: Settings, tools: dict[str, ServerTool]) -> None:
+    def __init__(
+        self, settings: Settings, tools: dict[str, ServerTool], messages: list[Any]
+    ) -> None:
         self.settings = settings
         self.tools = tools
+        self.fetchable = {
+            name: fetchable_urls(messages, tool.url_sources)
+            for name, tool in tools.items()
+            if tool.kind == "web_fetch"
+        }
+        """The URLs each web_fetch tool may fetch: those in the conversation so far."""
         self.used: collections.Counter[str] = collections.Counter()
         self.requests = {"web_search_requests": 0, "web_fetch_requests": 0}
         self.details: dict[str, str] = {}
         """What the model is told about a failure, by tool_use_id, beyond its code."""
 
     async def run_all(self, calls: list[Block]) -> list[Block]:
-        return list(await asyncio.gather(*(self.run(call) for call in calls)))
+        names = {call["id"]: call["name"] for call in calls}
+        blocks = list(await asyncio.gather(*(self.run(call) for call in calls)))
+        for name, tool in self.tools.items():
+            if tool.kind != "web_fetch":
+                continue
+            rule = (tool.url_sources or {}).get("server_tool_results")
+            for block in blocks:
+                if admits(rule, names.get(block["tool_use_id"], "")):
+                    self.fetchable[name] |= result_urls(block)
+        return blocks
 
     async def run(self, call: Block) -> Block:
         tool = self.tools[call["name"]]
@@ -119,6 +137,11 @@ class WebToolRunner:
         url = call["input"].get("url")
         if not isinstance(url, str) or not url.strip():
             raise WebToolFailure("invalid_tool_input", "the input needs a url string")
+        if not in_context(url.strip(), self.fetchable[tool.name]):
+            raise WebToolFailure(
+                "url_not_in_prior_context",
+                "only URLs from the user, tool results or search results can be fetched",
+            )
         limit = tool.max_content_tokens
         rules = FetchRules(
             allowed_domains=tool.allowed_domains,
@@ -154,7 +177,7 @@ async def answer_with_web_tools(
 ) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     check_server_tools(body)
-    runner = WebToolRunner(settings, server_tools_of(body))
+    runner = WebToolRunner(settings, server_tools_of(body), body["messages"])
     if body.get("stream"):
         request[LOG].streamed = True
         stream = ServerToolStream(

@@ -57,6 +57,8 @@ class ServerTool:
     blocked_domains: tuple[str, ...] = ()
     user_location: dict[str, Any] | None = None
     max_content_tokens: int | None = None
+    url_sources: dict[str, Any] | None = None
+    """web_fetch: where the URLs it may fetch come from (`fetchable_urls.py`)."""
 
 
 def server_tools_of(body: dict[str, Any]) -> dict[str, ServerTool]:
@@ -76,6 +78,7 @@ def server_tools_of(body: dict[str, Any]) -> dict[str, ServerTool]:
             blocked_domains=strings(tool.get("blocked_domains")),
             user_location=location if isinstance(location, dict) else None,
             max_content_tokens=positive_int(tool.get("max_content_tokens")),
+            url_sources=sources if isinstance(sources := tool.get("url_sources"), dict) else None,
         )
     return tools
 

@@ -24,7 +24,7 @@ from anthropic.types import (
 )
 
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
-from tests.fakes.web_services import FakeWeb
+from tests.fakes.web_services import FakeWeb, Hit
 from tests.helpers.proxy import ProxyFactory
 from tests.helpers.sse import sse_events
 
@@ -282,7 +282,9 @@ async def test_web_fetch_returns_the_page_as_a_document(
     url = f"{fake_web.base_url}/site/redirect/2"
     fetch = ToolCall("call_f", "web_fetch", json.dumps({"url": url}))
     fake_openai.enqueue(Answer(tool_calls=[fetch]), Answer(text="It says forty-two."))
-    message = await ask(web_proxy, body([FETCH_TOOL]))
+    message = await ask(
+        web_proxy, body([FETCH_TOOL], messages=[{"role": "user", "content": f"Read {url}"}])
+    )
     call, result, _ = message.content
     assert isinstance(call, ServerToolUseBlock) and call.name == "web_fetch"
     assert isinstance(result, WebFetchToolResultBlock)
@@ -296,7 +298,9 @@ async def test_web_fetch_returns_the_page_as_a_document(
     (seen,) = tool_messages(fake_openai.requests[1])
     assert "**forty-two**" in seen
     fake_openai.enqueue(Answer(tool_calls=[fetch]), Answer(text="It says forty-two."))
-    events = await ask_streamed(web_proxy, body([FETCH_TOOL]))
+    events = await ask_streamed(
+        web_proxy, body([FETCH_TOOL], messages=[{"role": "user", "content": f"Read {url}"}])
+    )
     assert "web_fetch_tool_result" in {
         d["content_block"]["type"] for n, d in events if n == "content_block_start"
     }
@@ -310,7 +314,13 @@ async def test_web_fetch_refuses_loopback_unless_allowed(
         "call_f", "web_fetch", json.dumps({"url": f"{fake_web.base_url}/site/notes.txt"})
     )
     fake_openai.enqueue(Answer(tool_calls=[fetch]), Answer(text="Refused."))
-    message = await ask(url, body([FETCH_TOOL]))
+    message = await ask(
+        url,
+        body(
+            [FETCH_TOOL],
+            messages=[{"role": "user", "content": f"See {fake_web.base_url}/site/notes.txt"}],
+        ),
+    )
     result = message.content[1]
     assert isinstance(result, WebFetchToolResultBlock)
     assert result.content.type == "web_fetch_tool_result_error"
@@ -337,7 +347,10 @@ async def test_a_bug_in_a_tool_is_unavailable_not_a_500(
     monkeypatch.setattr("claude_proxy.server.server_tools.fetch_page", broken)
     fetch = ToolCall("call_f", "web_fetch", json.dumps({"url": "https://a.test/"}))
     fake_openai.enqueue(Answer(tool_calls=[fetch]), Answer(text="Sorry."))
-    message = await ask(web_proxy, body([FETCH_TOOL]))
+    message = await ask(
+        web_proxy,
+        body([FETCH_TOOL], messages=[{"role": "user", "content": "Read https://a.test/"}]),
+    )
     result = message.content[1]
     assert isinstance(result, WebFetchToolResultBlock)
     assert result.content.type == "web_fetch_tool_result_error"
@@ -395,3 +408,25 @@ async def test_an_upstream_failure_after_a_search_is_an_error_not_a_half_message
     )
     status, raw = await post(web_proxy, body([SEARCH_TOOL]))
     assert status >= 500 and json.loads(raw)["type"] == "error"
+
+
+async def test_web_fetch_fetches_only_urls_already_in_the_conversation(
+    web_proxy: str, fake_openai: FakeOpenAI, fake_web: FakeWeb
+) -> None:
+    made_up = f"{fake_web.base_url}/site/notes.txt?secret=the-conversation"
+    page = f"{fake_web.base_url}/site/page.html"
+    fake_web.hits = [Hit(page, "The page", "A page to read.")]
+    fake_openai.enqueue(
+        Answer(tool_calls=[ToolCall("c1", "web_fetch", json.dumps({"url": made_up}))]),
+        Answer(tool_calls=[search_call("the page")]),
+        Answer(tool_calls=[ToolCall("c2", "web_fetch", json.dumps({"url": page + "#top"}))]),
+        Answer(text="Read it."),
+    )
+    message = await ask(web_proxy, body([SEARCH_TOOL, FETCH_TOOL]))
+    results = [b for b in message.content if isinstance(b, WebFetchToolResultBlock)]
+    assert [r.content.type for r in results] == [
+        "web_fetch_tool_result_error",
+        "web_fetch_result",  # found by the search in the same request
+    ]
+    assert results[0].content.error_code == "url_not_in_prior_context"  # type: ignore[union-attr]
+    assert [r["path"] for r in fake_web.requests if r["backend"] == "site"] == ["/site/page.html"]
