@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 from claude_proxy.settings import Settings, load_settings
 from tests.fakes.gemini_upstream import FakeGemini
 from tests.fakes.openai_upstream import FakeOpenAI
+from tests.fakes.web_services import FakeWeb
 from tests.helpers.claude_code import pinned_claude
 from tests.helpers.proxy import ProxyFactory
 
@@ -126,3 +127,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             connector = obj.connector
             if connector is not None:
                 connector._close()
+
+
+@pytest.fixture
+async def fake_web(aiohttp_server: Any) -> FakeWeb:
+    """Fake Brave, Tavily and SearXNG APIs and a small site, on 127.0.0.1."""
+    fake = FakeWeb()
+    server = await aiohttp_server(fake.app())
+    fake.base_url = str(server.make_url("")).rstrip("/")
+    return fake

@@ -29,6 +29,7 @@ from claude_proxy.server.keys import (
     THREADS,
     UPSTREAM,
 )
+from claude_proxy.server.server_tools import answer_with_web_tools
 from claude_proxy.server.stream_writer import (
     MODEL_HEADER,
     SSE_HEADERS,
@@ -44,6 +45,7 @@ from claude_proxy.translate.request import (
     validate_request,
 )
 from claude_proxy.translate.response import to_anthropic_message
+from claude_proxy.translate.server_tools import upstream_body, uses_server_tools
 from claude_proxy.translate.structured import TextAnswerStream, answer_tool, with_text_answer
 from claude_proxy.translate.target import Target
 from claude_proxy.translate.threads import read_thread
@@ -108,6 +110,8 @@ async def answer(
     limits = request.app[OUTPUT_LIMITS]
     target = limits.applied(upstream.target(choice.model, choice.provider))
     quirks = quirks_for(target, provider_options(request.app[SETTINGS]))
+    if uses_server_tools(body):
+        return await answer_with_web_tools(request, body, choice, target, quirks)
     # aiohttp keeps the body: this reads nothing again
     size = turn.size if turn is not None else len(await request.read())
     openai_request = await off_loop(size, translate, body, target, quirks)
@@ -181,6 +185,8 @@ async def handle_count_tokens(request: web.Request) -> web.StreamResponse:
     validate_count_tokens_request(body)
     upstream = request.app[UPSTREAM]
     target = upstream.target(choice.model, choice.provider)
+    if uses_server_tools(body):  # count what the upstream will be sent
+        body = upstream_body(body)
     openai_request = to_openai_request({**body, "max_tokens": 1, "stream": False}, target)
     try:
         count = await upstream.count_tokens(openai_request)

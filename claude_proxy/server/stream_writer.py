@@ -27,6 +27,7 @@ from claude_proxy.server.keys import LOG, STREAMS
 from claude_proxy.settings import Settings
 from claude_proxy.translate.events import Event
 from claude_proxy.translate.ids import new_message_id
+from claude_proxy.translate.server_tool_stream import ServerToolStream
 from claude_proxy.translate.sse import encode_events
 from claude_proxy.translate.stream import StreamTranslator
 from claude_proxy.translate.target import Target
@@ -34,6 +35,8 @@ from claude_proxy.translate.threads import streamed_message
 from claude_proxy.upstream.base import close_stream
 
 logger = logging.getLogger(__name__)
+
+Translator = StreamTranslator | ServerToolStream
 
 PING: Event = ("ping", {"type": "ping"})
 MODEL_HEADER = "x-claude-proxy-model"
@@ -80,7 +83,7 @@ class _SseWriter:
     the heartbeat; a lock keeps their events whole and in order (uncontended, it costs no
     task switch)."""
 
-    def __init__(self, request: web.Request, translator: StreamTranslator) -> None:
+    def __init__(self, request: web.Request, translator: Translator) -> None:
         self.request = request
         self.translator = translator
         self.task = asyncio.current_task()
@@ -137,11 +140,14 @@ async def write_stream(
     deadlines: Deadlines,
     target: Target | None = None,
     keep: Keep | None = None,
+    translator: Translator | None = None,
 ) -> web.StreamResponse:
     """`keep` gets the message of a stream that finished before its `message_stop` goes
-    out, so the client's next turn finds its thread kept."""
+    out, so the client's next turn finds its thread kept. `translator` replaces the one made
+    from the other arguments (the web tools' loop brings its own,
+    `translate/server_tool_stream.py`)."""
     message_id = new_message_id()
-    translator = StreamTranslator(
+    translator = translator or StreamTranslator(
         requested_model=requested_model,
         message_id=message_id,
         stop_sequences=stop_sequences,

@@ -203,6 +203,27 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a client may take to send a request body once its headers arrived; slower ones get 504 timeout_error.",
     )
+    web_search_backend: Literal["brave", "tavily", "searxng", "off"] | None = Field(
+        None,
+        description="Who runs Claude Code's web searches: brave, tavily, searxng or off. Unset: the backend whose key or URL is set (docs/web-tools.md).",
+    )
+    brave_api_key: SecretStr | None = Field(None, description="Key for the Brave Search API.")
+    brave_api_base: str = Field(
+        "https://api.search.brave.com/res/v1",
+        description="Brave Search API base URL (the path before /web/search).",
+    )
+    tavily_api_key: SecretStr | None = Field(None, description="Key for the Tavily search API.")
+    tavily_api_base: str = Field(
+        "https://api.tavily.com", description="Tavily API base URL (the path before /search)."
+    )
+    searxng_url: str | None = Field(
+        None,
+        description="A SearXNG instance with its JSON API on, e.g. http://localhost:8888 (searched at /search?format=json).",
+    )
+    web_fetch_allow_private: bool = Field(
+        False,
+        description="Let web_fetch read loopback, private and link-local addresses (the user's own services); off by default.",
+    )
 
     @field_validator("preferred_provider", "log_level", mode="before")
     @classmethod

@@ -347,6 +347,7 @@ def tool_params(body: dict[str, Any], target: Target) -> dict[str, Any]:
 def to_openai_tool(tool: dict[str, Any]) -> dict[str, Any] | None:
     kind = tool.get("type")
     if isinstance(kind, str) and kind.startswith(SERVER_TOOL_PREFIXES):
+        # web_search and web_fetch never get here: server/server_tools.py runs them.
         logger.debug("removing server tool %s (%s): no upstream can run it", tool["name"], kind)
         return None
     function: dict[str, Any] = {"name": tool["name"]}

@@ -36,7 +36,14 @@ def pinned_claude(binary: Path = PINNED, env: Mapping[str, str] = os.environ) ->
     pytest.skip(message)
 
 
-async def run_claude(claude: str, proxy_url: str, workdir: Path, prompt: str) -> dict[str, Any]:
+async def run_claude(
+    claude: str,
+    proxy_url: str,
+    workdir: Path,
+    prompt: str,
+    allowed_tools: str = "Bash",
+    extra_env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """`claude -p PROMPT --output-format json` headless against the proxy; its JSON result."""
     home = workdir.parent / "claude-home"
     home.mkdir(exist_ok=True)
@@ -48,6 +55,7 @@ async def run_claude(claude: str, proxy_url: str, workdir: Path, prompt: str) ->
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "CLAUDE_CODE_MAX_RETRIES": "1",
         "DISABLE_AUTOUPDATER": "1",
+        **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(
         claude,
@@ -56,7 +64,7 @@ async def run_claude(claude: str, proxy_url: str, workdir: Path, prompt: str) ->
         "--output-format",
         "json",
         "--allowedTools",
-        "Bash",
+        allowed_tools,
         cwd=workdir,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,

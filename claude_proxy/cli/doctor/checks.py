@@ -45,7 +45,7 @@ def run_checks(overrides: dict[str, Any], *, online: bool = False) -> list[Check
     checks += check_keys(settings, choices, by_field)
     checks += check_together(choices, stack, by_field)
     checks += [check_model(alias, choice, settings, upstream) for alias, choice in choices.items()]
-    checks += [check_port(settings), check_claude()]
+    checks += [check_web_search(settings), check_port(settings), check_claude()]
     if online:
         import asyncio
 
@@ -217,6 +217,32 @@ def check_model(alias: Alias, choice: ModelChoice, settings: Settings, upstream:
         "Give it its LiteLLM prefix (openrouter/..., ollama/..., together_ai/...), "
         "or set OPENAI_API_BASE for an OpenAI-compatible server.",
     )
+
+
+def check_web_search(settings: Settings) -> Check:
+    """Who runs Claude Code's WebSearch (docs/web-tools.md)."""
+    from claude_proxy.web_tools.backends import backend_name, missing_setting
+
+    name = backend_name(settings)
+    missing = missing_setting(settings)
+    if settings.web_search_backend == "off":
+        return Check(
+            "web search", "pass", "off (WEB_SEARCH_BACKEND=off): searches answer unavailable"
+        )
+    if missing is not None:
+        fix = "Set BRAVE_API_KEY, TAVILY_API_KEY or SEARXNG_URL (docs/web-tools.md)."
+        return Check(
+            "web search",
+            "warn",
+            "no backend: Claude Code's WebSearch will report the search service unavailable",
+            fix if name is None else f"{missing}.",
+        )
+    where = {
+        "brave": settings.brave_api_base,
+        "tavily": settings.tavily_api_base,
+        "searxng": settings.searxng_url,
+    }[str(name)]
+    return Check("web search", "pass", f"{name} at {where}")
 
 
 def check_port(settings: Settings) -> Check:

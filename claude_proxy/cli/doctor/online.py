@@ -57,12 +57,40 @@ async def check_online(
         async with serving_on_loopback(create_app(settings, upstream=upstream)) as base:
             timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                return [
+                checks = [
                     await check_model_online(session, f"{base}/v1/messages", alias, model, token)
                     for model, alias in first_alias.items()
                 ]
+        search = await check_search_online(settings)
+        return checks if search is None else [*checks, search]
     finally:
         server_log.setLevel(level)
+
+
+async def check_search_online(settings: Settings) -> Check | None:
+    """One query to the web search backend, when there is one."""
+    from claude_proxy.translate.web_results import WebToolFailure
+    from claude_proxy.web_tools.backends import backend_name, search_backend
+    from claude_proxy.web_tools.search import Query
+
+    search = search_backend(settings)
+    if search is None:
+        return None
+    name = f"online web search ({backend_name(settings)})"
+    started = time.perf_counter()
+    try:
+        hits = await search(Query("claude-proxy", count=3))
+    except WebToolFailure as exc:
+        fix = "Check the backend's key and URL (docs/web-tools.md)."
+        if exc.code == "too_many_requests":
+            fix = "The backend's rate limit or quota: wait, or check its plan."
+        return Check(name, "fail", f"{exc.code}: {exc.detail}", fix)
+    seconds = time.perf_counter() - started
+    if not hits:
+        return Check(
+            name, "warn", f"no results in {seconds:.1f} s", "Check the backend's settings."
+        )
+    return Check(name, "pass", f"{len(hits)} results in {seconds:.1f} s")
 
 
 async def check_model_online(

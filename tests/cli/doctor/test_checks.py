@@ -191,3 +191,21 @@ def test_two_together_names_with_one_value_are_found_without_a_warning(
     assert variables["status"] == "pass"
     assert "TOGETHER_API_KEY (environment)" in variables["message"]
     assert "TOGETHER_AI_API_KEY (environment)" in variables["message"]
+
+
+def test_the_web_search_backend_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    _, checks = doctor()
+    (none,) = checks["web search"]
+    assert none["status"] == "warn" and "BRAVE_API_KEY" in none["fix"]
+    monkeypatch.setenv("SEARXNG_URL", "http://127.0.0.1:8888")
+    _, checks = doctor()
+    assert checks["web search"][0] == {
+        "name": "web search",
+        "status": "pass",
+        "message": "searxng at http://127.0.0.1:8888",
+        "fix": None,
+    }
+    monkeypatch.setenv("WEB_SEARCH_BACKEND", "tavily")
+    _, checks = doctor()
+    assert checks["web search"][0]["fix"] == "WEB_SEARCH_BACKEND=tavily needs TAVILY_API_KEY."

@@ -9,6 +9,7 @@ import pytest
 
 from tests.fakes.in_thread import serve_in_thread
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
+from tests.fakes.web_services import FakeWeb
 from tests.helpers.doctor import OPENAI_KEY, doctor
 
 
@@ -39,3 +40,21 @@ def test_online_makes_one_request_per_model(monkeypatch: pytest.MonkeyPatch) -> 
         r["stream"] is True and r["tools"][0]["function"]["name"] == "get_weather"
         for r in fake.requests
     )
+
+
+def test_online_tries_one_web_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, web = FakeOpenAI(), FakeWeb()
+    fake.enqueue(*(Answer(text="hi") for _ in range(3)))
+    with serve_in_thread(fake.app()) as upstream, serve_in_thread(web.app()) as search:
+        monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+        monkeypatch.setenv("OPENAI_API_BASE", f"{upstream}/v1")
+        monkeypatch.setenv("BRAVE_API_KEY", "brave-k")
+        monkeypatch.setenv("BRAVE_API_BASE", search)
+        _, checks = doctor("--online")
+        (found,) = checks["online web search (brave)"]
+        assert found["status"] == "pass" and found["message"].startswith("3 results in ")
+        assert web.requests[0]["query"]["q"] == "claude-proxy"
+        web.status = 429
+        _, checks = doctor("--online")
+    (limited,) = checks["online web search (brave)"]
+    assert limited["status"] == "fail" and limited["message"].startswith("too_many_requests")

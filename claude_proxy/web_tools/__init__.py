@@ -1,0 +1,1 @@
+"""The proxy's own web tools: search backends and a guarded page fetcher (network I/O)."""
