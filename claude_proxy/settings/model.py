@@ -183,6 +183,10 @@ class Settings(BaseSettings):
         None,
         description="Where the proxy keeps its databases (usage ledger, message threads). Default: $XDG_DATA_HOME/claude-proxy, else ~/.local/share/claude-proxy.",
     )
+    record_dir: Path | None = Field(
+        None,
+        description="serve --record: write each exchange of /v1/messages to this directory (prompts and answers included, keys removed), for a bug report; `claude-proxy replay DIR` replays it.",
+    )
     client_header_timeout: float = Field(
         60.0,
         gt=0,
