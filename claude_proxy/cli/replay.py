@@ -4,6 +4,7 @@ offline, and show what the client would get differently (claude_proxy/server/rep
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,13 +23,22 @@ _COLOURS = {"same": "green", "differs": "red", "skipped": "yellow"}
 
 def replay(
     directory: Annotated[
-        Path, typer.Argument(help="The directory `serve --record` wrote.", show_default=False)
+        Path,
+        typer.Argument(
+            help="The directory `serve --record` wrote.", metavar="DIR", show_default=False
+        ),
     ],
     json_output: Json = False,
 ) -> None:
-    """Replay a recording offline and show what differs; exit status 1 if anything does."""
+    """Replay a recording offline and show what differs.
+
+    Each recorded request runs through this version against the recorded upstream answers;
+    the exit status is 1 when any client answer or upstream request differs.
+    """
     from claude_proxy.server.replay import load_recording, replay_recording
 
+    # The replayed requests' log lines (a recorded 429 logs a warning) are not the report.
+    logging.getLogger("claude_proxy").setLevel(logging.ERROR)
     recording = load_recording(directory)
     outcomes = asyncio.run(replay_recording(recording))
     if json_output:

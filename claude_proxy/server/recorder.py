@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -31,8 +30,6 @@ from claude_proxy.server.keys import LOG, SETTINGS
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.recording import CALLS, Call, redact_all
 from claude_proxy.upstream.sse_reader import SseReader
-
-logger = logging.getLogger(__name__)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -91,9 +88,6 @@ class Recorder:
         temporary = self.directory / f".{MANIFEST}.{os.getpid()}"
         write_private(temporary, text)
         temporary.replace(self.directory / MANIFEST)
-        logger.info(
-            "recording every exchange to %s (prompts included, keys removed)", self.directory
-        )
 
     def save(self, exchange: dict[str, Any], credentials: list[str]) -> Path:
         """Write one exchange under the next free number; several workers may share DIR."""

@@ -32,7 +32,15 @@ from claude_proxy.upstream.replaying import ReplayUpstream
 NOWHERE = "http://127.0.0.1:9"
 """The discard port: connections are refused, nothing is sent anywhere."""
 HOP_HEADERS = frozenset(
-    {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "expect"}
+    {
+        "host",
+        "content-length",
+        "content-encoding",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "expect",
+    }
 )
 REQUEST_BOUND = 120.0
 """Seconds one replayed request may take; answers come from memory, so this only guards."""
