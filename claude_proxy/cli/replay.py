@@ -37,10 +37,15 @@ def replay(
     """
     from claude_proxy.server.replay import load_recording, replay_recording
 
-    # The replayed requests' log lines (a recorded 429 logs a warning) are not the report.
-    logging.getLogger("claude_proxy").setLevel(logging.ERROR)
     recording = load_recording(directory)
-    outcomes = asyncio.run(replay_recording(recording))
+    # The replayed requests' log lines (a recorded 429 logs a warning) are not the report.
+    logger = logging.getLogger("claude_proxy")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        outcomes = asyncio.run(replay_recording(recording))
+    finally:
+        logger.setLevel(level)
     if json_output:
         from claude_proxy.cli.console import print_json
 

@@ -5,6 +5,7 @@ a directory that is no recording; `--json` for scripts."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,11 @@ def edit_first_text_chunk(directory: Path) -> None:
 
 
 def test_a_faithful_replay_exits_0(recorded: Path) -> None:
+    level = logging.getLogger("claude_proxy").level
     result = CliRunner().invoke(app, ["replay", str(recorded)])
     assert result.exit_code == 0, result.output
+    assert "POST /v1/messages" not in result.output  # the replayed 429's log line is no report
+    assert logging.getLogger("claude_proxy").level == level
     lines = result.stdout.splitlines()
     assert lines[0] == (
         f"replaying 4 exchange(s) of {recorded}, recorded by claude-proxy {__version__} "
