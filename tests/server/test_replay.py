@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from claude_proxy.errors import CommandError
@@ -17,9 +18,12 @@ from claude_proxy.server.replay import (
     load_recording,
     replay_recording,
 )
-from tests.fakes.openai_upstream import FakeOpenAI
+from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
 from tests.helpers.proxy import ProxyFactory
-from tests.helpers.recording import EXCHANGES, record_session
+from tests.helpers.recording import EXCHANGES, record_session, written
+from tests.helpers.repo import DATA, body_of
+
+HOP = ("host", "content-length", "accept-encoding", "connection")
 
 
 @pytest.fixture
@@ -133,3 +137,33 @@ def test_a_directory_that_is_no_recording_says_so(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(json.dumps({"settings": {"upstream_engine": "x"}}))
     with pytest.raises(CommandError, match="upstream_engine"):
         load_recording(tmp_path).settings()
+
+
+async def test_every_recorded_claude_code_body_replays_with_no_difference(
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Claude Code's real bodies (system blocks, cache_control, thinking, dozens of tools,
+    `?beta=true`), each answered with a tool call, recorded and replayed: nothing differs."""
+    directory = tmp_path / "rec"
+    url = await start_proxy(
+        openai_api_key="sk-test-key-0001",
+        openai_api_base=fake_openai.base_url,
+        record_dir=directory,
+    )
+    fixtures = sorted((DATA / "claude-code").glob("*.json"))
+    async with aiohttp.ClientSession() as session:
+        for fixture in fixtures:
+            call = ToolCall("call_cc1", "Bash", '{"command": "ls -la"}')
+            fake_openai.enqueue(Answer(text="Looking.", tool_calls=[call]))
+            headers = json.loads(fixture.read_text())["_headers"]
+            wire = {k: v for k, v in headers.items() if k.lower() not in HOP}
+            path = "/v1/messages/count_tokens" if "count-tokens" in fixture.name else "/v1/messages"
+            async with session.post(
+                f"{url}{path}?beta=true", json=body_of(fixture), headers=wire
+            ) as response:
+                assert response.status == 200, await response.text()
+                await response.read()
+    await written(directory, len(fixtures))
+    outcomes = await replay_recording(load_recording(directory))
+    assert len(outcomes) == len(fixtures)
+    assert [(o.name, o.status, o.differences) for o in outcomes if o.status != "same"] == []
