@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -30,6 +31,8 @@ from claude_proxy.server.keys import LOG, SETTINGS
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.recording import CALLS, Call, redact_all
 from claude_proxy.upstream.sse_reader import SseReader
+
+logger = logging.getLogger(__name__)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -140,15 +143,29 @@ def recording_middleware(recorder: Recorder) -> Any:
         finally:
             CALLS.reset(token)
             if request.content.at_eof():  # the body was read: an exchange took place
-                exchange = await exchange_of(request, endpoint, calls, response)
-                credentials = credentials_in(request.headers)
-                if response is None:  # cancelled: the client left; write it before going
-                    recorder.save(exchange, credentials)
-                else:
-                    await asyncio.to_thread(recorder.save, exchange, credentials)
+                await save(recorder, request, endpoint, calls, response)
         return response
 
     return record
+
+
+async def save(
+    recorder: Recorder,
+    request: web.Request,
+    endpoint: str,
+    calls: list[Call],
+    response: web.StreamResponse | None,
+) -> None:
+    """Write the exchange; a recording that fails (a full disk) costs the client nothing."""
+    try:
+        exchange = await exchange_of(request, endpoint, calls, response)
+        credentials = credentials_in(request.headers)
+        if response is None:  # cancelled: the client left; write it before going
+            recorder.save(exchange, credentials)
+        else:
+            await asyncio.to_thread(recorder.save, exchange, credentials)
+    except Exception as exc:
+        logger.warning("could not record %s %s: %s", request.method, request.path, exc)
 
 
 async def tap_writes(request: web.Request, response: web.StreamResponse) -> None:

@@ -210,3 +210,21 @@ async def test_the_clients_own_credentials_are_removed_where_they_reappear(
     assert second["client_request"]["body"]["messages"][0]["content"] == (
         "is *** safe? ask claude-proxy"
     )
+
+
+async def test_a_recording_that_cannot_be_written_costs_the_client_nothing(
+    aiohttp_server: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream = ScriptedUpstream()
+    upstream.token_count = 5
+    directory = tmp_path / "rec"
+    url = await recording_app(aiohttp_server, directory, upstream)
+    (directory / "manifest.json").unlink()
+    directory.rmdir()
+    directory.write_text("a file where the directory was")
+    async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:
+        counted = await client.messages.count_tokens(
+            model="claude-sonnet-5-5", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert counted.input_tokens == 5
+    assert "could not record POST /v1/messages/count_tokens" in caplog.text
