@@ -19,6 +19,7 @@ from claude_proxy.cli.doctor.command import doctor
 from claude_proxy.cli.options import (
     option,
 )
+from claude_proxy.cli.replay import replay
 from claude_proxy.cli.run import run
 from claude_proxy.cli.serve import serve
 from claude_proxy.errors import Error
@@ -73,6 +74,7 @@ app.command()(serve)
 
 app.command()(doctor)
 app.command(context_settings={"allow_interspersed_args": False})(run)
+app.command()(replay)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 import typing
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -58,6 +59,14 @@ PreserveOpenAINewlines = Annotated[
         "OpenAI: keep real newlines in answers (default on).",
     ),
 ]
+RecordDir = Annotated[
+    Path | None,
+    option(
+        "--record",
+        "Write each exchange (prompts included, keys removed) to DIR, for `replay`.",
+        "DIR",
+    ),
+]
 Json = Annotated[bool, option("--json", "Print JSON, for scripts.")]
 
 SERVE_OPTIONS: dict[str, Any] = {
@@ -70,6 +79,7 @@ SERVE_OPTIONS: dict[str, Any] = {
     "log_level": LogLevel,
     "process_newlines": ProcessNewlines,
     "preserve_openai_newlines": PreserveOpenAINewlines,
+    "record_dir": RecordDir,
 }
 """Settings field -> the `serve` option that sets it; `serve`'s parameters carry these names."""
 

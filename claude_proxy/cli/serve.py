@@ -17,6 +17,7 @@ from claude_proxy.cli.options import (
     PreserveOpenAINewlines,
     ProcessNewlines,
     Provider,
+    RecordDir,
     ServePort,
     SmallModel,
     Workers,
@@ -41,6 +42,7 @@ def serve(
     log_level: LogLevel = None,
     process_newlines: ProcessNewlines = None,
     preserve_openai_newlines: PreserveOpenAINewlines = None,
+    record_dir: RecordDir = None,
     reload: Annotated[
         bool, option("--reload", "Restart when the package's source changes.")
     ] = False,
@@ -134,6 +136,11 @@ def startup_warnings(settings: Settings, providers: set[str]) -> list[str]:
     from claude_proxy.server.access import is_loopback_host
 
     warnings = []
+    if settings.record_dir is not None:
+        warnings.append(
+            f"recording every exchange to {settings.record_dir}: prompts and answers are "
+            "written there (keys removed); `claude-proxy replay` replays them."
+        )
     if not is_loopback_host(settings.host):
         warnings.append(
             f"binding {settings.host} exposes this proxy to your network; clients need "

@@ -42,12 +42,14 @@ from claude_proxy.server.messages import handle_count_tokens, handle_messages
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.server.models import handle_model, handle_models
 from claude_proxy.server.output_limits import OutputLimits
+from claude_proxy.server.recorder import record_to
 from claude_proxy.server.running_streams import RunningStreams
 from claude_proxy.server.thread_store import ThreadStore
 from claude_proxy.settings import Settings
 from claude_proxy.upstream.anthropic_passthrough import AnthropicPassthrough
 from claude_proxy.upstream.base import Upstream
 from claude_proxy.upstream.engines import Engines
+from claude_proxy.upstream.recording import RecordingUpstream
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +108,8 @@ def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.A
     app.router.add_post("/v1/messages/count_tokens", handle_count_tokens, expect_handler=expect)
     app.router.add_get("/v1/models", handle_models)
     app.router.add_get("/v1/models/{model_id}", handle_model)
+    if settings.record_dir is not None:
+        record_to(app, settings.record_dir)
     return app
 
 
@@ -114,6 +118,8 @@ def _upstream_context(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(app: web.Application) -> AsyncIterator[None]:
         app[UPSTREAM] = upstream or await start_engines(app[SETTINGS])
+        if app[SETTINGS].record_dir is not None:
+            app[UPSTREAM] = RecordingUpstream(app[UPSTREAM])
         app[ANTHROPIC] = AnthropicPassthrough(app[SETTINGS])
         try:
             yield

@@ -193,6 +193,10 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a message thread is kept after its last turn; an older one is dropped and its client replays the conversation.",
     )
+    record_dir: Path | None = Field(
+        None,
+        description="serve --record: write each exchange of /v1/messages to this directory (prompts and answers included, keys removed), for a bug report; `claude-proxy replay DIR` replays it.",
+    )
     client_header_timeout: float = Field(
         60.0,
         gt=0,

@@ -31,6 +31,7 @@ def test_every_serve_option_sets_a_setting_of_the_same_name() -> None:
         "log_level": "--log-level",
         "process_newlines": "--process-newlines",
         "preserve_openai_newlines": "--preserve-openai-newlines",
+        "record_dir": "--record",
     }
 
 

@@ -118,6 +118,39 @@ async def test_serve_runs_the_proxy(fake_openai: FakeOpenAI, tmp_path: Path) -> 
     assert fake_openai.headers[0]["Authorization"] == "Bearer sk-from-dotenv-77"
 
 
+async def test_serve_record_writes_each_exchange_and_says_so(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    port = free_port()
+    (tmp_path / ".env").write_text(
+        f"OPENAI_API_KEY=sk-from-dotenv-77\nOPENAI_API_BASE={fake_openai.base_url}\n"
+    )
+    directory = tmp_path / "bug"
+    process = await start_serve(
+        tmp_path, serve_env(), "--port", str(port), "--record", str(directory)
+    )
+    fake_openai.enqueue(Answer(text="recorded"))
+    try:
+        async with aiohttp.ClientSession() as session:
+            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+            response = await session.post(
+                f"http://127.0.0.1:{port}/v1/messages",
+                json={
+                    "model": "claude-opus-5-5",
+                    "max_tokens": 5,
+                    "messages": [{"role": "user", "content": "hi"}],
+                },
+            )
+            assert (await response.json())["content"][0]["text"] == "recorded"
+    finally:
+        log = await stop(process)
+    assert f"recording every exchange to {directory}: prompts and answers are" in " ".join(
+        log.split()
+    )
+    assert sorted(p.name for p in directory.iterdir()) == ["0001-messages.json", "manifest.json"]
+    assert "sk-from-dotenv-77" not in (directory / "0001-messages.json").read_text()
+
+
 async def test_serve_debug_rich_prints_one_line_per_request(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
