@@ -16,6 +16,9 @@ class ProviderOptions:
     """Together: turn the two characters backslash-n in answers into real newlines."""
     preserve_openai_newlines: bool = True
     """OpenAI: keep real newlines in answers (False escapes them as backslash-n)."""
+    openai_cache_keys: bool = True
+    """OpenAI: send a `prompt_cache_key` per Claude Code session (off for an OPENAI_API_BASE
+    server, which may not be OpenAI's)."""
 
 
 class ChunkFilter(Protocol):

@@ -1,4 +1,8 @@
-"""OpenAI quirks: optionally escape the newlines of answer text.
+"""OpenAI quirks: a prompt cache key per session; optionally escape the newlines of answer text.
+
+OpenAI caches prompt prefixes on the machine a request is routed to; `prompt_cache_key` routes
+every turn of one Claude Code session alike, so turn N+1 finds turn N's prefix cached
+(translate/session.py derives it from `metadata.user_id`). Only OpenAI's own API gets it.
 
 With `preserve_openai_newlines` off, every newline in the answer's text becomes the two
 characters backslash-n, for clients that want OpenAI answers on one line. Reasoning and
@@ -14,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from claude_proxy.providers.base import ChunkFilter, Quirks
+from claude_proxy.translate.session import prompt_cache_key
 
 
 def escape_newlines(text: str) -> str:
@@ -62,6 +67,15 @@ class NewlineEscaper:
 
 
 class OpenAIQuirks(Quirks):
+    def prepare_request(self, request: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        if (
+            self.options.openai_cache_keys
+            and "prompt_cache_key" in self.target.supported_params
+            and (key := prompt_cache_key(body)) is not None
+        ):
+            return {**request, "prompt_cache_key": key}
+        return request
+
     def fix_response(self, response: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         if self.options.preserve_openai_newlines:
             return response

@@ -70,8 +70,8 @@ def manifest(settings: Settings) -> dict[str, Any]:
         "settings": {name: getattr(settings, name) for name in TRANSLATION_SETTINGS},
         "api_bases_set": sorted(
             name
-            for name in type(settings).model_fields
-            if name.endswith("_api_base") and getattr(settings, name) is not None
+            for name, field in type(settings).model_fields.items()
+            if name.endswith("_api_base") and getattr(settings, name) != field.default
         ),
     }
 

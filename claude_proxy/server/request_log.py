@@ -64,6 +64,16 @@ class RequestLog:
     def error_message(self) -> str | None:
         return self.error.message if self.error is not None else None
 
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """The share of the prompt's tokens the upstream read from its cache, when it said."""
+        if not self.usage:
+            return None
+        cached = self.usage.get("cache_read_input_tokens") or 0
+        prompt = cached + (self.usage.get("input_tokens") or 0)
+        prompt += self.usage.get("cache_creation_input_tokens") or 0
+        return cached / prompt if prompt else None
+
     def line(self) -> str:
         """The plain log line: route, status, latency, request id, and the error if any.
         Client text in it is cut short: a log line must stay a line."""
@@ -74,7 +84,14 @@ class RequestLog:
             parts.append(f"(after {', '.join(shorten(model) for model in self.failed)} failed)")
         if self.streamed:
             parts.append("stream")
-        parts += [str(self.status), f"{self.seconds * 1000:.0f}ms", f"[{self.request_id}]"]
+        parts += [str(self.status), f"{self.seconds * 1000:.0f}ms"]
+        if self.usage:
+            parts.append(
+                f"in={self.usage.get('input_tokens') or 0} out={self.usage.get('output_tokens') or 0}"
+            )
+            if (rate := self.cache_hit_rate) is not None:
+                parts.append(f"cached={rate:.0%}")
+        parts.append(f"[{self.request_id}]")
         if self.error is not None:
             parts.append(f"{self.error.error_type}: {shorten(self.error.message, 500)}")
         return " ".join(parts)

@@ -124,6 +124,10 @@ class Settings(BaseSettings):
         True,
         description="OpenAI: keep real newlines in answers; false escapes them as backslash-n.",
     )
+    openai_prompt_cache_key: bool | None = Field(
+        None,
+        description="Send OpenAI a prompt_cache_key per Claude Code session. Unset: only to OpenAI's own API, not to an OPENAI_API_BASE server.",
+    )
 
     upstream_engine: Literal["native", "litellm"] = Field(
         "native",

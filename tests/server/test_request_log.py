@@ -68,3 +68,43 @@ def test_the_line_names_the_route_the_status_and_the_error() -> None:
         "POST /v1/messages claude-opus-5-5 -> openai/gpt-4.1 404 1500ms [req_def] "
         "not_found_error: model: 'x' is not known"
     )
+
+
+@pytest.mark.parametrize(
+    ("usage", "rate", "shown"),
+    [
+        ({"input_tokens": 100, "output_tokens": 7}, 0.0, "in=100 out=7 cached=0%"),
+        (
+            {"input_tokens": 25, "output_tokens": 7, "cache_read_input_tokens": 75},
+            0.75,
+            "in=25 out=7 cached=75%",
+        ),
+        (
+            {
+                "input_tokens": 10,
+                "output_tokens": 1,
+                "cache_read_input_tokens": 60,
+                "cache_creation_input_tokens": 30,
+            },
+            0.6,
+            "in=10 out=1 cached=60%",
+        ),
+        ({"input_tokens": 0, "output_tokens": 0}, None, "in=0 out=0"),
+    ],
+)
+def test_the_line_shows_tokens_and_the_cache_hit_rate(
+    usage: dict[str, int], rate: float | None, shown: str
+) -> None:
+    log = RequestLog("req_abc", "POST", "/v1/messages")
+    log.choice = CHOICE
+    log.usage = usage
+    log.finish(200, None)
+    log.seconds = 0.002
+    assert log.cache_hit_rate == rate
+    assert log.line() == (
+        f"POST /v1/messages claude-opus-5-5 -> openai/gpt-4.1 200 2ms {shown} [req_abc]"
+    )
+
+
+def test_no_usage_no_rate() -> None:
+    assert RequestLog("req_abc", "POST", "/v1/messages").cache_hit_rate is None
