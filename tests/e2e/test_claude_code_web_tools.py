@@ -13,45 +13,21 @@ fake site is served over https with a throwaway certificate Claude Code is told 
 
 from __future__ import annotations
 
-import base64
 import json
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
 
-from tests.fakes.gemini_upstream import API_KEY, FakeGemini, Reply, call, text
+from tests.fakes.gemini_upstream import API_KEY, FakeGemini
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
 from tests.fakes.web_services import FakeWeb
 from tests.helpers.claude_code import run_claude
+from tests.helpers.model_turns import Step, gemini_turns, openai_turns
 from tests.helpers.proxy import ProxyFactory
-
-SIGNATURE = base64.b64encode(b"\xfa a thought signature").decode()
-Step = tuple[str, Any]
-"""("call", (name, arguments)) or ("text", words): one model turn, in any provider's form."""
-
-
-def openai_turns(fake: FakeOpenAI, steps: list[Step]) -> None:
-    for number, (kind, value) in enumerate(steps):
-        if kind == "call":
-            name, arguments = value
-            fake.enqueue(
-                Answer(tool_calls=[ToolCall(f"call_{number}", name, json.dumps(arguments))])
-            )
-        else:
-            fake.enqueue(Answer(text=value))
-
-
-def gemini_turns(fake: FakeGemini, steps: list[Step]) -> None:
-    for kind, value in steps:
-        if kind == "call":
-            fake.enqueue(Reply([call(value[0], value[1], signature=SIGNATURE)]))
-        else:
-            fake.enqueue(Reply([text(value)]))
 
 
 @pytest.fixture(params=["openai", "google", "together"])
