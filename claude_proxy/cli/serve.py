@@ -129,11 +129,13 @@ def refuse_an_open_door(settings: Settings) -> None:
 
 
 def startup_warnings(settings: Settings, providers: set[str]) -> list[str]:
-    """What the banner warns about: an exposed address, providers without a key."""
+    """What the banner warns about: unknown config-file keys, an exposed address, providers
+    without a key."""
     from claude_proxy.providers import provider_for
     from claude_proxy.server.access import is_loopback_host
+    from claude_proxy.settings.sources import config_file_warnings
 
-    warnings = []
+    warnings = config_file_warnings()
     if not is_loopback_host(settings.host):
         warnings.append(
             f"binding {settings.host} exposes this proxy to your network; clients need "

@@ -24,7 +24,15 @@ from claude_proxy.settings import Settings, config_file_path
 
 if TYPE_CHECKING:
     from claude_proxy.upstream.engines import Engines
-from claude_proxy.settings.sources import Layer, Origin, display, field_names, layers, origins
+from claude_proxy.settings.sources import (
+    Layer,
+    Origin,
+    display,
+    field_names,
+    layers,
+    origins,
+    unknown_config_keys,
+)
 
 TOGETHER_NAMES = tuple(field_names("togetherai_api_key"))
 """Every variable the Together key is read from, primary first."""
@@ -58,7 +66,7 @@ def run_checks(overrides: dict[str, Any], *, online: bool = False) -> list[Check
 def check_config_file() -> Check:
     path = config_file_path()
     try:
-        tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return Check("config file", "pass", f"none at {path} (optional)")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -67,6 +75,14 @@ def check_config_file() -> Check:
             "fail",
             f"{path} cannot be read: {exc}",
             "Fix the line named, or start again with `claude-proxy config init --force`.",
+        )
+    unknown = unknown_config_keys(data)
+    if unknown:
+        return Check(
+            "config file",
+            "warn",
+            f"{path} parses, but {'; '.join(unknown)}",
+            "Rename or remove the keys named (`claude-proxy config show` lists the settings).",
         )
     return Check("config file", "pass", f"{path} parses")
 
@@ -92,10 +108,24 @@ def check_key(
     if secret is None or not secret.get_secret_value():
         if base:
             return Check(name, "pass", f"none needed: {info.base_field.upper()} is {base}")
+        message = f"no key for {info.label}, which serves {_aliases_of(info.litellm, choices)}"
+        other = next(
+            (row for row in PROVIDERS if row is not info and getattr(settings, row.key_field)),
+            None,
+        )
+        if other is not None:
+            found = by_field[other.key_field].name or other.key_env
+            return Check(
+                name,
+                "fail",
+                f"{message}; {found} is set",
+                f"Use --provider {other.name} or PREFERRED_PROVIDER={other.name} "
+                f"(or set {info.key_env} to stay with {info.label}).",
+            )
         return Check(
             name,
             "fail",
-            f"no key for {info.label}, which serves {_aliases_of(info.litellm, choices)}",
+            message,
             f"Set {info.key_env} (in the environment or .env), or run "
             f"`claude-proxy config set {info.key_field}`.",
         )
