@@ -156,12 +156,14 @@ def init(
                 values[key_field] = key
     write_text(target, template(values))
     print_note(f"wrote {target} (readable by you only)")
-    if chosen is not None and not any(is_secret(field) for field in values):
-        key_field = provider_named(values["preferred_provider"]).key_field
-        print_note(
-            f"Next: set {key_field.upper()} in the environment or .env, "
-            f"or `claude-proxy config set {key_field}`."
-        )
+    if any(is_secret(field) for field in values):
+        print_note("Next: `claude-proxy doctor` checks the setup; `claude-proxy run claude` starts.")
+        return
+    key_field = provider_named(values.get("preferred_provider", "openai")).key_field
+    print_note(
+        f"Next: set {key_field.upper()} in the environment, or "
+        f"`claude-proxy config set {key_field}`; then `claude-proxy doctor`."
+    )
 
 
 @app.command("set")
@@ -174,7 +176,7 @@ def set_(
     """Set one setting in the config file."""
     from pydantic import SecretStr
 
-    from claude_proxy.cli.console import ask_secret, print_note, print_warning
+    from claude_proxy.cli.console import print_note, print_warning
     from claude_proxy.settings import config_file_path
     from claude_proxy.settings.config_file import canonical_field, parse_value, set_value
     from claude_proxy.settings.sources import display, is_secret, layers
@@ -185,9 +187,7 @@ def set_(
             raise CommandError(
                 f"no value for {field}", f"Give one: claude-proxy config set {field} VALUE"
             )
-        value = ask_secret(field.upper()).strip()
-        if not value:
-            raise CommandError(f"no value for {field}", "Type the key, or press Ctrl-C.")
+        value = read_secret(field)
     parsed = parse_value(field, value)
     target = config_file_path()
     set_value(target, field, parsed)
@@ -200,6 +200,24 @@ def set_(
             name = layer.names.get(field, field.upper())
             print_warning(f"{name} in {WHERE[layer.label]} takes precedence over the config file.")
             break
+
+
+def read_secret(field: str) -> str:
+    """A key typed hidden in a terminal, else the first line of stdin (`... | config set`)."""
+    from claude_proxy.cli.console import ask_secret
+
+    piped = not stdin_is_terminal()
+    value = (sys.stdin.readline() if piped else ask_secret(field.upper())).strip()
+    if value:
+        return value
+    if piped:
+        raise CommandError(
+            f"no value for {field} on stdin, and no terminal to type it in",
+            f'Pipe it in: printf %s "$KEY" | claude-proxy config set {field}; '
+            "or run this in a terminal to type it hidden.",
+            exit_code=2,
+        )
+    raise CommandError(f"no value for {field}", "Type the key, or press Ctrl-C.")
 
 
 @app.command()

@@ -47,11 +47,16 @@ def serve(
     debug_rich: Annotated[
         bool, option("--debug-rich", "One rich line per request: models, tokens, cost, latency.")
     ] = False,
+    lifeline: Annotated[
+        int | None, option("--lifeline", "Stop when this pipe closes (for `run`).", hidden=True)
+    ] = None,
 ) -> None:
     """Run the proxy in the foreground."""
     overrides = {field: ctx.params[field] for field in SERVE_OPTIONS}
     settings = settings_from(overrides)
     refuse_an_open_door(settings)
+    if lifeline is not None:
+        stop_when_closed(lifeline)
     try:
         from claude_proxy.cli.local_proxy import check_bindable
 
@@ -111,6 +116,21 @@ async def _serve(settings: Settings, *, debug_rich: bool) -> None:
     if settings.workers > 1:
         return  # the workers serve; `serve` runs them once this returns
     await run_server(settings, create_app(settings, upstream=upstream))
+
+
+def stop_when_closed(lifeline: int) -> None:
+    """SIGTERM to this process (a graceful stop) once the pipe's write end is closed: the
+    launcher that holds it has ended, however it ended."""
+    import os
+    import signal
+    import threading
+
+    def watch() -> None:
+        while os.read(lifeline, 1):
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
 def refuse_an_open_door(settings: Settings) -> None:

@@ -13,10 +13,10 @@ import tomllib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from claude_proxy.cli.claude_code import CLAUDE_INSTALL_HINT
 from claude_proxy.cli.doctor.check import Check
 from claude_proxy.cli.local_proxy import check_bindable, health_mismatch, loopback, probe_health
 from claude_proxy.cli.options import settings_from
-from claude_proxy.cli.run import CLAUDE_INSTALL_HINT
 from claude_proxy.errors import CommandError
 from claude_proxy.model_map import ALIASES, Alias, ModelChoice, alias_target, map_model
 from claude_proxy.providers import PROVIDERS, ProviderInfo, provider_for
@@ -61,6 +61,17 @@ def run_checks(overrides: dict[str, Any], *, online: bool = False) -> list[Check
 
         checks += asyncio.run(check_online(settings, upstream, choices))
     return checks
+
+
+def key_failures(settings: Settings, overrides: dict[str, Any]) -> list[Check]:
+    """The key checks that fail: with one, every request of a session would fail, so `run`
+    stops before the client starts."""
+    from claude_proxy.upstream.engines import Engines
+
+    upstream = Engines(settings)
+    by_field = {origin.field: origin for origin in origins(settings, layers(overrides))}
+    choices = {alias: map_model(alias, settings, upstream) for alias in ALIASES}
+    return [check for check in check_keys(settings, choices, by_field) if check.status == "fail"]
 
 
 def check_config_file() -> Check:
