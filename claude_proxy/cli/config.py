@@ -157,7 +157,9 @@ def init(
     write_text(target, template(values))
     print_note(f"wrote {target} (readable by you only)")
     if any(is_secret(field) for field in values):
-        print_note("Next: `claude-proxy doctor` checks the setup; `claude-proxy run claude` starts.")
+        print_note(
+            "Next: `claude-proxy doctor` checks the setup; `claude-proxy run claude` starts."
+        )
         return
     key_field = provider_named(values.get("preferred_provider", "openai")).key_field
     print_note(

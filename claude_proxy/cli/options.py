@@ -126,10 +126,11 @@ def settings_from(overrides: dict[str, Any]) -> Settings:
         from claude_proxy.settings.sources import layers, problem, where_set
 
         stack = layers(overrides)
+        flags = {field: flag_of(option) for field, option in SERVE_OPTIONS.items()}
         problems = []
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else ""
-            where = where_set(field, stack) if field in Settings.model_fields else "settings"
+            where = where_set(field, stack, flags) if field in Settings.model_fields else "settings"
             problems.append(f"{where}: {problem(error)}")
         raise CommandError(
             f"invalid settings: {'; '.join(problems)}",

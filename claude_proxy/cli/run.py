@@ -211,8 +211,7 @@ def refuse_missing_keys(settings: Settings, overrides: dict[str, Any]) -> None:
     if failures:
         raise CommandError(
             "; ".join(check.message for check in failures),
-            " ".join(check.fix or "" for check in failures).strip()
-            + " Then run this again.",
+            " ".join(check.fix or "" for check in failures).strip() + " Then run this again.",
             exit_code=2,
         )
 

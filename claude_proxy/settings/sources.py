@@ -130,8 +130,9 @@ def problem(error: Mapping[str, Any]) -> str:
     return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def where_set(field: str, stack: list[Layer]) -> str:
-    """Where a field's value was given, in words: `PREFERRED_PROVIDER in the environment`."""
+def where_set(field: str, stack: list[Layer], flags: Mapping[str, str] | None = None) -> str:
+    """Where a field's value was given, in words: `PREFERRED_PROVIDER in the environment`;
+    `flags` names the flag of a field (`--port`)."""
     layer = next((layer for layer in stack if field in layer.values), None)
     if layer is None:
         return f"{field.upper()} (its default)"
@@ -140,7 +141,9 @@ def where_set(field: str, stack: list[Layer]) -> str:
         return f"{field} in the config file {config_file_path()}"
     if layer.label == ".env":
         return f"{name} in {dotenv_path()}"
-    return f"{name} in the environment" if layer.label == "environment" else f"the {name} flag"
+    if layer.label == "environment":
+        return f"{name} in the environment"
+    return (flags or {}).get(field, f"the {name} flag")
 
 
 def unknown_config_keys(data: Mapping[str, Any]) -> list[str]:
