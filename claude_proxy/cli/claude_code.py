@@ -12,7 +12,8 @@ Two decisions are made here, both before Claude Code starts:
   configured model can give them faithfully, and answering `{"type": "unsupported"}` would
   only move Claude Code to its local fallback classifier (another model judging, behind a
   billing-notice dialog, and announced as going away). So the launcher starts Claude Code in
-  the default mode, unless the user chose a mode: a flag, or `permissions.defaultMode` /
+  manual mode (`--permission-mode manual`, the name 2.1.330's --help gives the default
+  mode; settings call it `default`), unless the user chose a mode: a flag, or `permissions.defaultMode` /
   `disableAutoMode` in any settings file Claude Code reads.
 - **The session id**, so that on exit the launcher can say how to resume through the proxy:
   Claude Code's own hint (`claude --resume ID`) bypasses it. A new interactive session gets
@@ -72,7 +73,7 @@ SESSION_FLAGS = (
     "--teleport",
 )
 DEFAULT_MODE_NOTE = (
-    "claude-proxy: Claude Code starts in default permission mode (it asks before edits and "
+    "claude-proxy: Claude Code starts in manual permission mode (it asks before edits and "
     "commands): auto mode's safety check runs on Anthropic's servers and cannot pass through "
     "the proxy. Choose a mode with --permission-mode or permissions.defaultMode."
 )
@@ -94,7 +95,7 @@ def permission_mode_args(
         return [], None
     if any(_chooses_mode(settings) for settings in settings_files(args, env, cwd)):
         return [], None
-    return ["--permission-mode", "default"], DEFAULT_MODE_NOTE
+    return ["--permission-mode", "manual"], DEFAULT_MODE_NOTE
 
 
 def settings_files(args: Sequence[str], env: Mapping[str, str], cwd: Path) -> list[Any]:
