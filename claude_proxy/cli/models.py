@@ -135,13 +135,16 @@ def resolve(
 
 
 def alias_rows(settings: Settings, upstream: Upstream) -> list[AliasRow]:
+    """Each alias's model and its limits, from LiteLLM's bundled map (the numbers LiteLLM
+    itself gives), so that listing them never imports LiteLLM, Gemini's included."""
     from claude_proxy.cli.console import AliasRow
     from claude_proxy.model_map import ALIASES, map_model
+    from claude_proxy.upstream.native_target import limits_target
 
     rows = []
     for alias in ALIASES:
         choice = map_model(alias, settings, upstream)
-        target = upstream.target(choice.model, choice.provider)
+        target = limits_target(choice.model, choice.provider)
         rows.append(
             AliasRow(
                 alias,

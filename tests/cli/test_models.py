@@ -126,7 +126,8 @@ def test_doctor_and_models_do_not_import_litellm(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENAI_API_KEY": "sk-" + "x" * 30}
     code = (
         "import sys\nfrom claude_proxy.cli.app import app\n"
-        "for args in (['doctor', '--json'], ['models', '--json'], ['models', 'resolve', 'opus']):\n"
+        "for args in (['doctor', '--json'], ['models', '--json'], ['models', 'resolve', 'opus'],\n"
+        "             ['models', '--provider', 'google'], ['doctor', '--provider', 'google']):\n"
         "    try:\n        app(args)\n    except SystemExit:\n        pass\n"
         "print('litellm' in sys.modules, file=sys.stderr)\n"
     )
