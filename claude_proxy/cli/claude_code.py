@@ -14,7 +14,9 @@ Two decisions are made here, both before Claude Code starts:
   billing-notice dialog, and announced as going away). So the launcher starts Claude Code in
   manual mode (`--permission-mode manual`, the name 2.1.330's --help gives the default
   mode; settings call it `default`), unless the user chose a mode: a flag, or `permissions.defaultMode` /
-  `disableAutoMode` in any settings file Claude Code reads.
+  `disableAutoMode` in any settings file Claude Code reads. A mode in the user's settings
+  alone would make Claude Code offer auto mode as the default at start; repeating it as flag
+  settings keeps the mode and skips that dialog.
 - **The session id**, so that on exit the launcher can say how to resume through the proxy:
   Claude Code's own hint (`claude --resume ID`) bypasses it. A new interactive session gets
   `--session-id` from here; `--resume ID` names its own; otherwise the newest transcript
@@ -90,49 +92,79 @@ def permission_mode_args(
     args: Sequence[str], env: Mapping[str, str], cwd: Path
 ) -> tuple[list[str], str | None]:
     """The flags that keep a session out of auto mode when the user chose no mode, and the
-    line that says so; nothing when the user chose."""
+    line that says so; nothing when the user chose (but see `_no_auto_nudge`)."""
     if not starts_a_session(args) or any(_flag(arg) in MODE_FLAGS for arg in args):
         return [], None
-    if any(_chooses_mode(settings) for settings in settings_files(args, env, cwd)):
-        return [], None
+    found = settings_files(args, env, cwd)
+    if any(_chooses_mode(settings) for each in found.values() for settings in each):
+        return _no_auto_nudge(found), None
     return ["--permission-mode", "manual"], DEFAULT_MODE_NOTE
 
 
-def settings_files(args: Sequence[str], env: Mapping[str, str], cwd: Path) -> list[Any]:
-    """Every settings file Claude Code reads, parsed (unreadable ones left out): managed,
-    user, project, local, and `--settings` (a path or inline JSON)."""
+def _no_auto_nudge(found: Mapping[str, list[Any]]) -> list[str]:
+    """A mode chosen in the user's settings alone (acceptEdits, say) makes Claude Code offer
+    "Make auto mode your default permission mode?" at start, a dialog whose yes would break
+    every checked action through the proxy. It offers it only when no other settings source
+    names a mode, so the user's own choice is repeated as flag settings: the same mode, and
+    no dialog."""
+    user = [_default_mode(settings) for settings in found["user"]]
+    mode = user[0] if user else None
+    others = any(
+        _default_mode(settings) is not None
+        for source, each in found.items()
+        if source != "user"
+        for settings in each
+    )
+    if mode is None or mode == "auto" or others:
+        return []
+    return ["--settings", json.dumps({"permissions": {"defaultMode": mode}})]
+
+
+def settings_files(args: Sequence[str], env: Mapping[str, str], cwd: Path) -> dict[str, list[Any]]:
+    """Every settings source Claude Code reads, parsed (unreadable ones left out), by source:
+    managed, user, project, local, and flag (`--settings`: a path or inline JSON)."""
     managed = (
         Path("/Library/Application Support/ClaudeCode/managed-settings.json")
         if sys.platform == "darwin"
         else Path("/etc/claude-code/managed-settings.json")
     )
-    paths = [
-        managed,
-        claude_config_dir(env) / "settings.json",
-        cwd / ".claude" / "settings.json",
-        cwd / ".claude" / "settings.local.json",
-    ]
+    texts: dict[str, list[str]] = {
+        source: _read([path])
+        for source, path in (
+            ("managed", managed),
+            ("user", claude_config_dir(env) / "settings.json"),
+            ("project", cwd / ".claude" / "settings.json"),
+            ("local", cwd / ".claude" / "settings.local.json"),
+        )
+    }
+    given = _values_of("--settings", args)
+    inline = [text for text in given if text.lstrip().startswith("{")]
+    texts["flag"] = inline + _read([cwd / text for text in given if text not in inline])
+    parsed: dict[str, list[Any]] = {}
+    for source, each in texts.items():
+        parsed[source] = []
+        for text in each:
+            try:
+                parsed[source].append(json.loads(text))
+            except ValueError:
+                continue
+    return parsed
+
+
+def _read(paths: Sequence[Path]) -> list[str]:
     texts = []
     for path in paths:
         try:
             texts.append(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
-    for given in _values_of("--settings", args):
-        if given.lstrip().startswith("{"):
-            texts.append(given)
-            continue
-        try:
-            texts.append((cwd / given).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue
-    parsed = []
-    for text in texts:
-        try:
-            parsed.append(json.loads(text))
-        except ValueError:
-            continue
-    return parsed
+    return texts
+
+
+def _default_mode(settings: Any) -> str | None:
+    permissions = settings.get("permissions") if isinstance(settings, dict) else None
+    mode = permissions.get("defaultMode") if isinstance(permissions, dict) else None
+    return mode if isinstance(mode, str) else None
 
 
 def _chooses_mode(settings: Any) -> bool:

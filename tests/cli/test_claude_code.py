@@ -103,6 +103,31 @@ def test_a_mode_in_a_settings_file_wins(
         monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(path.parent))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(settings))
+    flags, note = permission_mode_args([], os.environ, project)
+    assert note is None and "--permission-mode" not in flags
+    mode = settings.get("permissions", {}).get("defaultMode")  # type: ignore[attr-defined]
+    if where == "user" and mode not in (None, "auto"):
+        assert flags == ["--settings", json.dumps({"permissions": {"defaultMode": mode}})]
+    elif where != "config dir":
+        assert flags == []
+
+
+def test_a_mode_in_the_users_settings_alone_is_repeated_so_no_auto_nudge_shows(
+    claude_home: Path,
+) -> None:
+    """Claude Code offers "Make auto mode your default permission mode?" when only the user's
+    settings name a mode; the same mode as flag settings keeps the choice and drops the offer."""
+    project = claude_home.parent / "project"
+    user = claude_home / ".claude" / "settings.json"
+    user.write_text(json.dumps({"permissions": {"defaultMode": "acceptEdits"}}))
+    repeated = ["--settings", json.dumps({"permissions": {"defaultMode": "acceptEdits"}})]
+    assert permission_mode_args([], os.environ, project) == (repeated, None)
+    # another source names a mode: Claude Code makes no offer, and nothing is added
+    (project / ".claude").mkdir()
+    (project / ".claude" / "settings.json").write_text('{"permissions": {"defaultMode": "plan"}}')
+    assert permission_mode_args([], os.environ, project) == ([], None)
+    (project / ".claude" / "settings.json").unlink()
+    user.write_text(json.dumps({"permissions": {"defaultMode": "auto"}}))
     assert permission_mode_args([], os.environ, project) == ([], None)
 
 

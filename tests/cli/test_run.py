@@ -500,3 +500,40 @@ async def test_run_claude_interactive_in_manual_mode_and_the_resume_hint(
     assert ours is not None and theirs is not None, screen[-2000:]
     assert ours.group(1) == theirs.group(1)
     assert any((home / ".claude" / "projects").glob(f"*/{ours.group(1)}.jsonl"))
+
+
+@pytest.mark.claude_code
+async def test_run_claude_keeps_the_users_mode_without_the_auto_mode_offer(
+    claude: str, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """A mode in the user's settings is theirs (no manual mode, no note), and Claude Code's
+    "Make auto mode your default permission mode?" dialog does not show."""
+    project = tmp_path / "project"
+    project.mkdir()
+    home = tmp_path / "claude-home"
+    seeded_claude_home(home, project)
+    (home / ".claude").mkdir()
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"permissions": {"defaultMode": "acceptEdits"}})
+    )
+    env = {
+        **launcher_env_vars(fake_openai, tmp_path),
+        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        "DISABLE_AUTOUPDATER": "1",
+    }
+    env.pop("CLAUDECODE", None)
+    terminal = Terminal([sys.executable, "-m", "claude_proxy", "run", "claude"], env, project)
+    try:
+        await asyncio.to_thread(terminal.read_until, "accept edits on")
+        terminal.type(b"/exit")
+        await asyncio.to_thread(terminal.read_until, "/exit")
+        terminal.type(b"\r")
+        await asyncio.wait_for(asyncio.to_thread(terminal.process.wait), timeout=60)
+        await asyncio.to_thread(terminal.read_until, "")
+    finally:
+        terminal.close()
+    assert not terminal.shows("Make auto mode your default permission mode")
+    assert not terminal.shows("manual permission mode")
