@@ -6,9 +6,9 @@ Two decisions are made here, both before Claude Code starts:
   auto mode, whose safety check runs on Anthropic's servers: each request carries the
   `dangerous-tool-use-2026-09-03` beta and `safeguards: [{"type": "dangerous_tool_use",
   "classifier_context": ...}]`, and the answer is expected to carry `safeguard_results` (a
-  flagged / not_flagged verdict per tool use). Through a gateway the answer has none, so on the
-  first checked action Claude Code shows "Auto mode can't check actions in this session" and
-  an approval dialog with "No" preselected. The verdicts are Anthropic's classifier's; no
+  flagged / not_flagged verdict per tool use). Through a gateway the answer has none, so at
+  the first action that needs the check (`curl ... | sh`; harmless ones run) Claude Code stops
+  the turn with "Auto mode can't check actions in this session" and asks what to do. The verdicts are Anthropic's classifier's; no
   configured model can give them faithfully, and answering `{"type": "unsupported"}` would
   only move Claude Code to its local fallback classifier (another model judging, behind a
   billing-notice dialog, and announced as going away). So the launcher starts Claude Code in
