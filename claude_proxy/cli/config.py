@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +18,9 @@ from claude_proxy.cli.options import (
     shared_overrides,
 )
 from claude_proxy.errors import CommandError
+
+if TYPE_CHECKING:
+    from claude_proxy.settings import Settings
 
 # layer label -> where, in a sentence
 WHERE = {"flag": "a flag", "environment": "the environment", ".env": ".env"}
@@ -41,9 +45,8 @@ def show(
     json_output: Json = False,
 ) -> None:
     """Show the effective settings and where each comes from; keys are masked."""
-    from claude_proxy.cli.console import print_json, print_note, print_settings
-    from claude_proxy.settings import config_file_path
-    from claude_proxy.settings.sources import display, layers, origins
+    from claude_proxy.cli.console import print_json, print_note, print_settings, print_warning
+    from claude_proxy.settings.sources import config_file_warnings, display, layers, origins
 
     overrides = shared_overrides(provider, big_model, small_model, port)
     settings = settings_from(overrides)
@@ -61,8 +64,46 @@ def show(
             }
         )
         return
-    print_settings(found, display)
-    print_note(f"config file: {config_file_path()}")
+    print_settings(found, display, unset_meaning(settings))
+    for warning in config_file_warnings():
+        print_warning(warning)
+    print_note(sources_line())
+
+
+def unset_meaning(settings: Settings) -> dict[str, str]:
+    """What a setting left unset means in effect: BIG_MODEL is gpt-4.1, the default for openai."""
+    from claude_proxy.providers import provider_named
+
+    provider = settings.preferred_provider
+    models = provider_named(provider).models
+    meaning: dict[str, str] = {}
+    for field, alias in (("big_model", "sonnet/opus"), ("small_model", "haiku")):
+        if provider == "together":
+            meaning[field] = f"{settings.together_model} (TOGETHER_MODEL, for together)"
+        elif models is None:
+            meaning[field] = f"(not set: {alias} requests go to Anthropic as they are)"
+        else:
+            default = models[0] if field == "big_model" else models[1]
+            meaning[field] = f"{default} (default for {provider})"
+    for alias, size in (("opus", "BIG_MODEL"), ("sonnet", "BIG_MODEL"), ("haiku", "SMALL_MODEL")):
+        meaning[f"{alias}_model"] = f"(not set: {size} serves {alias})"
+    meaning["data_dir"] = f"{settings.data_path()} (default)"
+    return meaning
+
+
+def sources_line() -> str:
+    """Every place settings are read from, in precedence order, and whether each exists."""
+    from claude_proxy.settings import config_file_path
+    from claude_proxy.settings.sources import dotenv_path
+
+    def state(path: Path) -> str:
+        return f"{path}" + ("" if path.is_file() else " (none)")
+
+    return (
+        "sources, highest first: flags > environment > "
+        f".env in the working directory: {state(dotenv_path())} > "
+        f"config file: {state(config_file_path())} > defaults"
+    )
 
 
 def _json_value(value: Any) -> Any:
@@ -115,12 +156,16 @@ def init(
                 values[key_field] = key
     write_text(target, template(values))
     print_note(f"wrote {target} (readable by you only)")
-    if chosen is not None and not any(is_secret(field) for field in values):
-        key_field = provider_named(values["preferred_provider"]).key_field
+    if any(is_secret(field) for field in values):
         print_note(
-            f"Next: set {key_field.upper()} in the environment or .env, "
-            f"or `claude-proxy config set {key_field}`."
+            "Next: `claude-proxy doctor` checks the setup; `claude-proxy run claude` starts."
         )
+        return
+    key_field = provider_named(values.get("preferred_provider", "openai")).key_field
+    print_note(
+        f"Next: set {key_field.upper()} in the environment, or "
+        f"`claude-proxy config set {key_field}`; then `claude-proxy doctor`."
+    )
 
 
 @app.command("set")
@@ -133,7 +178,7 @@ def set_(
     """Set one setting in the config file."""
     from pydantic import SecretStr
 
-    from claude_proxy.cli.console import ask_secret, print_note, print_warning
+    from claude_proxy.cli.console import print_note, print_warning
     from claude_proxy.settings import config_file_path
     from claude_proxy.settings.config_file import canonical_field, parse_value, set_value
     from claude_proxy.settings.sources import display, is_secret, layers
@@ -144,9 +189,7 @@ def set_(
             raise CommandError(
                 f"no value for {field}", f"Give one: claude-proxy config set {field} VALUE"
             )
-        value = ask_secret(field.upper()).strip()
-        if not value:
-            raise CommandError(f"no value for {field}", "Type the key, or press Ctrl-C.")
+        value = read_secret(field)
     parsed = parse_value(field, value)
     target = config_file_path()
     set_value(target, field, parsed)
@@ -159,6 +202,24 @@ def set_(
             name = layer.names.get(field, field.upper())
             print_warning(f"{name} in {WHERE[layer.label]} takes precedence over the config file.")
             break
+
+
+def read_secret(field: str) -> str:
+    """A key typed hidden in a terminal, else the first line of stdin (`... | config set`)."""
+    from claude_proxy.cli.console import ask_secret
+
+    piped = not stdin_is_terminal()
+    value = (sys.stdin.readline() if piped else ask_secret(field.upper())).strip()
+    if value:
+        return value
+    if piped:
+        raise CommandError(
+            f"no value for {field} on stdin, and no terminal to type it in",
+            f'Pipe it in: printf %s "$KEY" | claude-proxy config set {field}; '
+            "or run this in a terminal to type it hidden.",
+            exit_code=2,
+        )
+    raise CommandError(f"no value for {field}", "Type the key, or press Ctrl-C.")
 
 
 @app.command()

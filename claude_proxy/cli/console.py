@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -141,17 +141,22 @@ def print_path(path: str) -> None:
     typer.echo(path)
 
 
-def print_settings(origins: Sequence[Origin], shown: Callable[[Any], str]) -> None:
-    """`config show`: each setting, its effective value and where it came from."""
+def print_settings(
+    origins: Sequence[Origin], shown: Callable[[Any], str], unset: Mapping[str, str]
+) -> None:
+    """`config show`: each setting, its effective value and where it came from; `unset` says
+    what a setting left unset means (BIG_MODEL: the provider's default)."""
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("setting")
     table.add_column("value", overflow="fold")
     table.add_column("from", style="dim")
     for origin in origins:
         source = origin.source + (f" ({origin.name})" if origin.name else "")
-        value = shown(origin.value)
+        value = escape(shown(origin.value))
+        if not value:
+            value = f"[dim]{escape(unset.get(origin.field, '(not set)'))}[/dim]"
         style = "dim" if origin.source == "default" else ""
-        table.add_row(origin.env_name, escape(value) or "[dim](not set)[/dim]", source, style=style)
+        table.add_row(origin.env_name, value, source, style=style)
     output.print(table)
 
 

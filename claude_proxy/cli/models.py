@@ -94,6 +94,7 @@ def resolve(
     """What a requested model name maps to, and which rule decided."""
     from claude_proxy.cli.console import print_json, print_resolution
     from claude_proxy.model_map import map_model
+    from claude_proxy.providers import provider_label
 
     settings, upstream = _load(provider, big_model, small_model)
     choice = map_model(name, settings, upstream)
@@ -101,7 +102,8 @@ def resolve(
     answer = {
         "requested": name,
         "model": choice.model,
-        "provider": choice.provider,
+        "provider": provider_label(choice.provider),
+        "litellm_provider": choice.provider,
         "rule": choice.reason,
         "alias": choice.alias,
         "in_registry": bool(info),
@@ -112,7 +114,7 @@ def resolve(
         return
     shown = {
         "model": choice.model,
-        "provider": choice.provider,
+        "provider": _provider_shown(choice.provider),
         "rule": choice.reason,
         "window": _count(info.get("max_input_tokens")),
         "max output": _count(info.get("max_output_tokens")),
@@ -133,13 +135,16 @@ def resolve(
 
 
 def alias_rows(settings: Settings, upstream: Upstream) -> list[AliasRow]:
+    """Each alias's model and its limits, from LiteLLM's bundled map (the numbers LiteLLM
+    itself gives), so that listing them never imports LiteLLM, Gemini's included."""
     from claude_proxy.cli.console import AliasRow
     from claude_proxy.model_map import ALIASES, map_model
+    from claude_proxy.upstream.native_target import limits_target
 
     rows = []
     for alias in ALIASES:
         choice = map_model(alias, settings, upstream)
-        target = upstream.target(choice.model, choice.provider)
+        target = limits_target(choice.model, choice.provider)
         rows.append(
             AliasRow(
                 alias,
@@ -171,6 +176,14 @@ def _model_json(info: dict[str, Any]) -> dict[str, Any]:
         "supports_images": info.get("supports_vision") is True,
         "supports_reasoning": info.get("supports_reasoning") is True,
     }
+
+
+def _provider_shown(litellm: str) -> str:
+    """`google (LiteLLM: gemini)`: the name the user gives, and the model prefix it means."""
+    from claude_proxy.providers import provider_label
+
+    name = provider_label(litellm)
+    return name if name == litellm else f"{name} (LiteLLM: {litellm})"
 
 
 def _count(value: Any) -> str:

@@ -30,13 +30,27 @@ def option(flags: str, help: str, metavar: str | None = None, **extra: Any) -> A
 Host = Annotated[str | None, option("--host", "Address to bind (default 127.0.0.1).", "ADDRESS")]
 ServePort = Annotated[int | None, option("--port", "Port to bind (default 8082).", "PORT")]
 Port = Annotated[int | None, option("--port", "Port of the proxy (default 8082).", "PORT")]
+
+
+def provider_name(value: str | None) -> str | None:
+    """`--provider` as users write it (gemini, Together_AI); a wrong name gets a did-you-mean."""
+    from claude_proxy.provider_names import canonical_provider, unknown_provider
+
+    if value is None:
+        return None
+    canonical = canonical_provider(value)
+    if canonical is None:
+        raise typer.BadParameter(unknown_provider(value))
+    return canonical
+
+
 Provider = Annotated[
-    ProviderName | None,
+    str | None,
     option(
         "--provider",
-        "Provider for the Claude aliases.",
+        "Provider for the Claude aliases (gemini = google, together_ai = together).",
         "|".join(typing.get_args(ProviderName)),
-        case_sensitive=False,
+        callback=provider_name,
     ),
 ]
 BigModel = Annotated[
@@ -118,13 +132,20 @@ def settings_from(overrides: dict[str, Any]) -> Settings:
             exit_code=2,
         ) from None
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
+        from claude_proxy.settings import Settings
+        from claude_proxy.settings.sources import layers, problem, where_set
+
+        stack = layers(overrides)
+        flags = {field: flag_of(option) for field, option in SERVE_OPTIONS.items()}
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            where = where_set(field, stack, flags) if field in Settings.model_fields else "settings"
+            problems.append(f"{where}: {problem(error)}")
         raise CommandError(
-            f"invalid settings: {problems}",
-            "Check the flags, the environment, .env and the config file "
-            "(`claude-proxy config show` says where each value comes from).",
+            f"invalid settings: {'; '.join(problems)}",
+            "Fix the value named (`claude-proxy config set KEY VALUE` for the config file, "
+            "`claude-proxy config unset KEY` to drop it).",
             exit_code=2,
         ) from None
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -24,6 +24,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from claude_proxy.cli.claude_code import (
+    CLAUDE_INSTALL_HINT,
+    permission_mode_args,
+    resume_hint,
+    session_after,
+    session_args,
+    starts_a_session,
+)
 from claude_proxy.cli.local_proxy import (
     base_url,
     free_port,
@@ -45,15 +53,12 @@ from claude_proxy.errors import CommandError
 if TYPE_CHECKING:
     from claude_proxy.settings import Settings
 
-CLAUDE_INSTALL_HINT = (
-    "Install Claude Code with `npm install -g @anthropic-ai/claude-code` "
-    "(https://docs.anthropic.com/en/docs/claude-code/setup), then run this again."
-)
 CLIENT_KEY = "claude-proxy"
 """What clients send as their key: the proxy holds the real keys and ignores this one."""
 HEALTH_TIMEOUT = 60.0
 """LiteLLM's import and warm-up take ~5 s; a slow disk or a first run can take far longer."""
 STOP_TIMEOUT = 10.0
+PR_SET_PDEATHSIG = 1
 LOG_LIMIT = 5 * 1024 * 1024
 
 
@@ -81,7 +86,10 @@ def start_proxy(overrides: dict[str, Any], timeout: float = HEALTH_TIMEOUT) -> P
     if log_path.exists() and log_path.stat().st_size > LOG_LIMIT:
         log_path.unlink()
     flags = serve_args({**overrides, "host": "127.0.0.1", "port": port})
-    command = [sys.executable, "-m", "claude_proxy", "serve", *flags]
+    # The proxy reads this pipe and stops when it closes: when this process ends, however it
+    # ends (SIGKILL included), the kernel closes the write end the launcher alone holds.
+    lifeline, held = os.pipe()
+    command = [sys.executable, "-m", "claude_proxy", "serve", *flags, "--lifeline", str(lifeline)]
     with open(log_path, "ab") as log:
         log.write(f"--- {time.strftime('%F %T')} claude-proxy run: port {port}\n".encode())
         log.flush()
@@ -92,7 +100,10 @@ def start_proxy(overrides: dict[str, Any], timeout: float = HEALTH_TIMEOUT) -> P
             stderr=subprocess.STDOUT,
             env={**os.environ, "COLUMNS": "160"},
             start_new_session=True,  # the terminal's Ctrl-C is for the child, not the proxy
+            pass_fds=(lifeline,),
         )
+    os.close(lifeline)
+    _LIFELINES[process.pid] = held
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -114,7 +125,14 @@ def start_proxy(overrides: dict[str, Any], timeout: float = HEALTH_TIMEOUT) -> P
         raise
 
 
+_LIFELINES: dict[int, int] = {}
+"""Proxy pid -> the write end of its lifeline, held open while the proxy should run."""
+
+
 def stop_proxy(process: subprocess.Popen[bytes]) -> None:
+    held = _LIFELINES.pop(process.pid, None)
+    if held is not None:
+        os.close(held)
     if process.poll() is None:
         process.terminate()
         try:
@@ -175,11 +193,27 @@ def find_proxy(settings: Settings, overrides: dict[str, Any]) -> tuple[Proxy, st
         why = f"the claude-proxy on port {settings.port} serves other models ({mismatch}); "
     else:
         why = ""
+    refuse_missing_keys(settings, overrides)
     proxy = start_proxy(overrides)
     return (
         proxy,
         f"{why}started claude-proxy at {proxy.url} for this session (log: {proxy.log_path})",
     )
+
+
+def refuse_missing_keys(settings: Settings, overrides: dict[str, Any]) -> None:
+    """Stop before the client takes the terminal when a provider the aliases use has no key
+    (the check `doctor` makes): Claude Code would open, then answer every prompt with
+    "Please run /login", which is the wrong fix."""
+    from claude_proxy.cli.doctor.checks import key_failures
+
+    failures = key_failures(settings, overrides)
+    if failures:
+        raise CommandError(
+            "; ".join(check.message for check in failures),
+            " ".join(check.fix or "" for check in failures).strip() + " Then run this again.",
+            exit_code=2,
+        )
 
 
 def resolve_command(argv: Sequence[str]) -> str:
@@ -203,10 +237,29 @@ def resolve_command(argv: Sequence[str]) -> str:
 
 def run_child(argv: Sequence[str], env: Mapping[str, str]) -> int:
     """Run the child on this terminal; its exit status (128+N when signal N ended it)."""
-    child = subprocess.Popen(list(argv), env=dict(env))
+    child = subprocess.Popen(list(argv), env=dict(env), preexec_fn=ended_with_launcher())
     with _signals_for(child):
         code = child.wait()
     return 128 - code if code < 0 else code
+
+
+def ended_with_launcher() -> Callable[[], None] | None:
+    """Linux: a child that gets SIGTERM when the launcher dies, SIGKILL included
+    (PR_SET_PDEATHSIG), so it does not go on drawing on a terminal the shell has taken back.
+    Elsewhere None: the proxy still stops (its lifeline), the child is left running."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    launcher = os.getpid()
+
+    def arrange() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != launcher:  # the launcher died before the line above
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arrange
 
 
 @contextlib.contextmanager
@@ -235,11 +288,15 @@ def launch(argv: Sequence[str], settings: Settings, overrides: dict[str, Any]) -
     from claude_proxy.cli.console import print_note
 
     executable = resolve_command(argv)
+    claude_code = Path(argv[0]).name == "claude"
+    args = list(argv[1:])
+    extra, notes, session = claude_session(args) if claude_code else ([], [], None)
     with _exit_on_terminate():
         proxy, how = find_proxy(settings, overrides)
         try:
             print_note(f"claude-proxy: {how}")
-            claude_code = Path(argv[0]).name == "claude"
+            for note in notes:
+                print_note(note)
             secret = settings.proxy_auth_token
             env = client_environment(
                 os.environ,
@@ -248,10 +305,24 @@ def launch(argv: Sequence[str], settings: Settings, overrides: dict[str, Any]) -
                 claude_code=claude_code,
                 token=secret.get_secret_value() if secret is not None else None,
             )
-            return run_child([executable, *argv[1:]], env)
+            started = time.time()
+            code = run_child([executable, *extra, *args], env)
+            if claude_code and starts_a_session(args):
+                ran = session_after(session, started, env)
+                if ran is not None:
+                    print_note(resume_hint(ran))
+            return code
         finally:
             if proxy.process is not None:
                 stop_proxy(proxy.process)
+
+
+def claude_session(args: Sequence[str]) -> tuple[list[str], list[str], str | None]:
+    """The flags added to `claude ARGS` (the permission mode when the user chose none, a
+    session id), the lines that say so, and the session's id when known before it starts."""
+    mode, note = permission_mode_args(args, os.environ, Path.cwd())
+    ids, session = session_args(args)
+    return [*mode, *ids], [note] if note else [], session
 
 
 @contextlib.contextmanager

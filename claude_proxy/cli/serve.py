@@ -49,11 +49,16 @@ def serve(
     debug_rich: Annotated[
         bool, option("--debug-rich", "One rich line per request: models, tokens, cost, latency.")
     ] = False,
+    lifeline: Annotated[
+        int | None, option("--lifeline", "Stop when this pipe closes (for `run`).", hidden=True)
+    ] = None,
 ) -> None:
     """Run the proxy in the foreground."""
     overrides = {field: ctx.params[field] for field in SERVE_OPTIONS}
     settings = settings_from(overrides)
     refuse_an_open_door(settings)
+    if lifeline is not None:
+        stop_when_closed(lifeline)
     try:
         from claude_proxy.cli.local_proxy import check_bindable
 
@@ -115,6 +120,21 @@ async def _serve(settings: Settings, *, debug_rich: bool) -> None:
     await run_server(settings, create_app(settings, upstream=upstream))
 
 
+def stop_when_closed(lifeline: int) -> None:
+    """SIGTERM to this process (a graceful stop) once the pipe's write end is closed: the
+    launcher that holds it has ended, however it ended."""
+    import os
+    import signal
+    import threading
+
+    def watch() -> None:
+        while os.read(lifeline, 1):
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
+
+
 def refuse_an_open_door(settings: Settings) -> None:
     """Anyone who reaches a non-loopback address could spend the keys behind the proxy:
     binding one needs PROXY_AUTH_TOKEN."""
@@ -131,11 +151,13 @@ def refuse_an_open_door(settings: Settings) -> None:
 
 
 def startup_warnings(settings: Settings, providers: set[str]) -> list[str]:
-    """What the banner warns about: an exposed address, providers without a key."""
+    """What the banner warns about: unknown config-file keys, an exposed address, providers
+    without a key."""
     from claude_proxy.providers import provider_for
     from claude_proxy.server.access import is_loopback_host
+    from claude_proxy.settings.sources import config_file_warnings
 
-    warnings = []
+    warnings = config_file_warnings()
     if settings.record_dir is not None:
         warnings.append(
             f"recording every exchange to {settings.record_dir}: prompts and answers are "

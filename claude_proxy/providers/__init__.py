@@ -17,6 +17,7 @@ from claude_proxy.providers.table import (
     PROVIDERS,
     ProviderInfo,
     provider_for,
+    provider_label,
     provider_named,
     quirks_for,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "ProviderOptions",
     "Quirks",
     "provider_for",
+    "provider_label",
     "provider_named",
     "quirks_for",
 ]

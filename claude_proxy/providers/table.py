@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from claude_proxy.provider_names import PROVIDER_NAMES
 from claude_proxy.providers.base import ProviderOptions, Quirks
 from claude_proxy.providers.gemini import GeminiQuirks
 from claude_proxy.providers.openai import OpenAIQuirks
@@ -44,6 +45,11 @@ class ProviderInfo:
     """Its OpenAI-compatible Chat Completions base URL when the native engine serves it
     (LiteLLM 1.106's default, so both engines call the same place); None: LiteLLM serves it."""
     quirks: type[Quirks] = field(default=Quirks)
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Every name a user may write for it (`gemini` for google), its own first."""
+        return PROVIDER_NAMES[self.name]
 
     @property
     def key_env(self) -> str:
@@ -132,6 +138,12 @@ _BY_LITELLM = {info.litellm: info for info in PROVIDERS}
 def provider_named(name: str) -> ProviderInfo:
     """The row of a settings provider name (`google`); the names are validated by settings."""
     return _BY_NAME[name]
+
+
+def provider_label(litellm: str) -> str:
+    """A LiteLLM provider as users name it in settings: `gemini` -> `google`."""
+    info = _BY_LITELLM.get(litellm)
+    return info.name if info is not None else litellm
 
 
 def provider_for(litellm: str) -> ProviderInfo | None:

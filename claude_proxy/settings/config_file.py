@@ -19,7 +19,7 @@ from pydantic import SecretStr, ValidationError
 
 from claude_proxy.errors import CommandError
 from claude_proxy.settings.model import Settings
-from claude_proxy.settings.sources import field_names
+from claude_proxy.settings.sources import field_names, problem
 
 HEADER = """\
 # claude-proxy configuration (TOML). Keys are the setting names in lower case.
@@ -45,9 +45,11 @@ def parse_value(field: str, raw: str) -> Any:
     try:
         value = getattr(Settings.model_validate({field: raw}), field)
     except ValidationError as exc:
-        problem = "; ".join(e["msg"] for e in exc.errors())
+        problems = "; ".join(problem(e) for e in exc.errors())
         description = Settings.model_fields[field].description
-        raise CommandError(f"{field}: {problem}", f"Expected: {description}", exit_code=2) from None
+        raise CommandError(
+            f"{field}: {problems}", f"Expected: {description}", exit_code=2
+        ) from None
     return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 

@@ -26,6 +26,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from claude_proxy.provider_names import canonical_provider, unknown_provider
 from claude_proxy.settings.choices import Provider
 
 DEFAULT_TOGETHER_MODEL = "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"
@@ -233,10 +234,21 @@ class Settings(BaseSettings):
         description="Let web_fetch read loopback, private and link-local addresses (the user's own services); off by default.",
     )
 
-    @field_validator("preferred_provider", "log_level", mode="before")
+    @field_validator("log_level", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("preferred_provider", mode="before")
+    @classmethod
+    def _provider(cls, value: Any) -> Any:
+        """A provider as users write it: `Gemini` is google, `together_ai` is together."""
+        if not isinstance(value, str):
+            return value
+        canonical = canonical_provider(value)
+        if canonical is None:
+            raise ValueError(unknown_provider(value))
+        return canonical
 
     @field_validator("allowed_origins", "fallback_models", mode="before")
     @classmethod

@@ -8,7 +8,10 @@ model.py); the first layer holding a field is where its value came from.
 
 from __future__ import annotations
 
+import difflib
+import tomllib
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from claude_proxy.settings.model import Settings, given
+from claude_proxy.settings.model import Settings, config_file_path, given
 
 DEFAULT = "default"
 
@@ -120,6 +123,57 @@ def origins(settings: Settings, stack: list[Layer]) -> list[Origin]:
             )
         )
     return result
+
+
+def problem(error: Mapping[str, Any]) -> str:
+    """One pydantic validation error as a person reads it, without pydantic's prefixes."""
+    return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def where_set(field: str, stack: list[Layer], flags: Mapping[str, str] | None = None) -> str:
+    """Where a field's value was given, in words: `PREFERRED_PROVIDER in the environment`;
+    `flags` names the flag of a field (`--port`)."""
+    layer = next((layer for layer in stack if field in layer.values), None)
+    if layer is None:
+        return f"{field.upper()} (its default)"
+    name = layer.names.get(field, field.upper())
+    if layer.label == "config file":
+        return f"{field} in the config file {config_file_path()}"
+    if layer.label == ".env":
+        return f"{name} in {dotenv_path()}"
+    if layer.label == "environment":
+        return f"{name} in the environment"
+    return (flags or {}).get(field, f"the {name} flag")
+
+
+def unknown_config_keys(data: Mapping[str, Any]) -> list[str]:
+    """The config file's keys that are no setting, each with a did-you-mean when one is near:
+    pydantic-settings ignores them, so `big_modle = "gpt-4o"` would silently do nothing."""
+    known = {name.lower(): field for field in Settings.model_fields for name in field_names(field)}
+    found = []
+    for key in data:
+        if key.lower() in known:
+            continue
+        near = difflib.get_close_matches(key.lower(), list(known), n=1, cutoff=0.6)
+        guess = f"; did you mean {known[near[0]]}?" if near else ""
+        found.append(f"{key} is not a setting and is ignored{guess}")
+    return found
+
+
+def config_file_warnings() -> list[str]:
+    """What is wrong, but not fatal, in the config file: unknown keys (none when it is missing
+    or unreadable; loading the settings reports that)."""
+    path = config_file_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    return [f"{path}: {problem}" for problem in unknown_config_keys(data)]
+
+
+def dotenv_path() -> Path:
+    """The `.env` file settings read: the one in the working directory, when there is one."""
+    return Path.cwd() / ".env"
 
 
 def mask(secret: str) -> str:

@@ -77,9 +77,34 @@ def test_show_as_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = {line.split()[0]: line.split()[1:] for line in output.splitlines() if line.strip()}
     assert rows["PREFERRED_PROVIDER"] == ["google", "flag"]
     assert rows["OPENAI_API_KEY"] == ["****WXYZ", "environment"]
-    assert rows["BIG_MODEL"] == ["(not", "set)", "default"]
-    assert f"config file: {config_file_path()}" in output
+    # the effective value, not "(not set)": what serves sonnet/opus with nothing configured
+    assert rows["BIG_MODEL"] == ["gemini-2.5-pro", "(default", "for", "google)", "default"]
+    assert rows["SMALL_MODEL"] == ["gemini-2.5-flash", "(default", "for", "google)", "default"]
+    assert rows["OPUS_MODEL"][-1] == "default" and "BIG_MODEL serves opus" in output
+    assert f"config file: {config_file_path()} (none)" in output
+    assert f".env in the working directory: {Path.cwd() / '.env'} (none)" in output
     assert LONG_KEY not in output
+
+
+def test_show_names_the_dotenv_it_read_and_the_together_default(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    (isolated_settings / ".env").write_text("PREFERRED_PROVIDER=together_ai\n")
+    code, output = invoke("config", "show")
+    assert code == 0, output
+    rows = {line.split()[0]: line.split()[1:] for line in output.splitlines() if line.strip()}
+    assert rows["PREFERRED_PROVIDER"] == ["together", ".env"]
+    assert rows["BIG_MODEL"][0] == "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"
+    assert f".env in the working directory: {isolated_settings / '.env'} >" in output
+
+
+def test_show_warns_of_unknown_config_keys_with_a_did_you_mean() -> None:
+    config_file_path().write_text('big_modle = "gpt-4o"\nport = 9001\n')
+    code, output = invoke("config", "show")
+    assert code == 0, output
+    assert "big_modle is not a setting and is ignored; did you mean big_model?" in output
+    assert "port" not in output.split("warning:")[1].split("?")[0]
 
 
 def test_show_reports_a_broken_config_file() -> None:
@@ -87,6 +112,20 @@ def test_show_reports_a_broken_config_file() -> None:
     code, output = invoke("config", "show")
     assert code == 2
     assert "is not valid TOML" in output and "config path" in output
+
+
+def test_an_invalid_value_names_where_it_is_without_sending_the_user_to_config_show(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config_file_path().write_text("port = 99999\n")
+    monkeypatch.setenv("PREFERRED_PROVIDER", "gemnii")
+    code, output = invoke("config", "show")
+    assert code == 2
+    assert (
+        "PREFERRED_PROVIDER in the environment: 'gemnii' is not a provider: did you mean" in output
+    )
+    assert f"port in the config file {config_file_path()}:" in output
+    assert "Value error" not in output and "config show" not in output
 
 
 def test_path() -> None:
@@ -104,7 +143,7 @@ def test_init_writes_a_commented_file_and_refuses_to_overwrite() -> None:
     for field, info in Settings.model_fields.items():
         if field != "preferred_provider":
             assert f"# {field} = " in text and f"# {info.description}" in text
-    assert "Next: set TOGETHERAI_API_KEY" in output
+    assert "Next: set TOGETHERAI_API_KEY" in output and "then `claude-proxy doctor`" in output
     assert load_settings().preferred_provider == "together"
 
     code, output = invoke("config", "init", "--provider", "google")
@@ -164,6 +203,7 @@ def test_init_in_a_terminal_asks_for_the_provider_and_the_hidden_key(tmp_path: P
         wait_for_echo_off()
         os.write(leader, key.encode() + b"\n")
         read_until(b"wrote")
+        read_until(b"Next: `claude-proxy doctor` checks the setup")
         assert process.wait(timeout=20) == 0
     finally:
         if process.poll() is None:
@@ -224,6 +264,31 @@ def test_set_a_key_typed_hidden() -> None:
     assert mode_of(config_file_path()) == 0o600
     code, output = invoke("config", "set", "big_model")
     assert code == 1 and "config set big_model VALUE" in output
+
+
+def test_set_a_key_without_a_terminal_reads_stdin_or_says_how() -> None:
+    """A real process with a pipe for stdin: no GetPassWarning, no bare "Aborted."."""
+    command = [sys.executable, "-m", "claude_proxy", "config", "set", "openai_api_key"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    empty = subprocess.run(command, input="", capture_output=True, text=True, env=env, timeout=60)
+    assert empty.returncode == 2
+    both = empty.stdout + empty.stderr
+    assert "no value for openai_api_key on stdin, and no terminal to type it in" in both
+    assert 'printf %s "$KEY" | claude-proxy config set openai_api_key' in both
+    assert "GetPassWarning" not in both and "Aborted" not in both
+    piped = subprocess.run(
+        command, input=LONG_KEY + "\n", capture_output=True, text=True, env=env, timeout=60
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert LONG_KEY not in piped.stdout + piped.stderr
+    assert tomllib.loads(config_file_path().read_text()) == {"openai_api_key": LONG_KEY}
+
+
+def test_set_a_provider_as_users_write_it() -> None:
+    assert invoke("config", "set", "preferred_provider", "Gemini")[0] == 0
+    assert tomllib.loads(config_file_path().read_text()) == {"preferred_provider": "google"}
+    code, output = invoke("config", "set", "preferred_provider", "togther")
+    assert code == 2 and "did you mean together?" in output and "Value error" not in output
 
 
 def test_set_warns_when_a_higher_layer_wins(monkeypatch: pytest.MonkeyPatch) -> None:

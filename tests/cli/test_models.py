@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from claude_proxy.cli.app import app
+from tests.helpers.repo import REPO
 
 
 def run_json(*args: str) -> dict:
@@ -104,3 +109,34 @@ def test_resolve_as_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
     }
     unknown = CliRunner().invoke(app, ["models", "resolve", "my-local-model"])
     assert "not in LiteLLM's registry" in unknown.stdout
+
+
+def test_resolve_names_the_provider_as_the_user_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(app, ["models", "resolve", "opus", "--provider", "gemini"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^provider\s+google \(LiteLLM: gemini\)\s*$", result.stdout, re.MULTILINE)
+    data = run_json("models", "resolve", "opus", "--provider", "gemini")
+    assert (data["provider"], data["litellm_provider"]) == ("google", "gemini")
+
+
+def test_doctor_and_models_do_not_import_litellm(tmp_path: Path) -> None:
+    """They need no model facts LiteLLM's bundled JSON map does not hold (`python -X
+    importtime` shows the seconds it would cost)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENAI_API_KEY": "sk-" + "x" * 30}
+    code = (
+        "import sys\nfrom claude_proxy.cli.app import app\n"
+        "for args in (['doctor', '--json'], ['models', '--json'], ['models', 'resolve', 'opus'],\n"
+        "             ['models', '--provider', 'google'], ['doctor', '--provider', 'google']):\n"
+        "    try:\n        app(args)\n    except SystemExit:\n        pass\n"
+        "print('litellm' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stderr.strip().splitlines()[-1] == "False", done.stderr

@@ -101,9 +101,32 @@ def test_invalid_settings_are_a_command_error_naming_each_problem(
         settings_from({"port": 70000})
     message = caught.value.message
     assert message.startswith("invalid settings: ")
-    assert "preferred_provider:" in message and "port:" in message
+    assert "PREFERRED_PROVIDER in the environment: 'azure' is not a provider" in message
+    assert "--port: Input should be less than or equal to 65535" in message
     assert caught.value.exit_code == 2
-    assert "config show" in (caught.value.hint or "")
+    # `config show` would fail the same way, so the hint does not send the user there
+    assert "config show" not in (caught.value.hint or "")
+    assert "Value error" not in message
+
+
+@pytest.mark.parametrize("command", [["serve"], ["models"], ["doctor"], ["config", "show"]])
+def test_the_provider_flag_takes_the_names_users_write(command: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from claude_proxy.cli.app import app
+
+    wrong = CliRunner().invoke(app, [*command, "--provider", "gemnii"])
+    assert wrong.exit_code == 2
+    assert "'gemnii' is not a provider: did you mean google?" in wrong.output
+    assert "Value error" not in wrong.output and "is not one of" not in wrong.output
+
+
+def test_provider_name_is_the_flags_callback() -> None:
+    from claude_proxy.cli.options import provider_name
+
+    assert provider_name("Gemini") == "google"
+    assert provider_name("together_ai") == "together"
+    assert provider_name(None) is None
 
 
 def test_the_provider_flag_offers_the_settings_providers() -> None:

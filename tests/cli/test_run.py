@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from tests.fakes.in_thread import serve_in_thread
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
 from tests.helpers.ports import free_port
 from tests.helpers.repo import REPO
+from tests.helpers.terminal import Terminal
 
 STAND_IN = """\
 #!{python}
@@ -46,6 +49,13 @@ record = {{"argv": sys.argv[1:], "env": {{n: os.environ.get(n) for n in names}},
           "text": answer["content"][0]["text"]}}
 with open(os.environ["RECORD_TO"], "w") as file:
     json.dump(record, file)
+args = sys.argv[1:]
+for flag in ("--session-id", "--resume"):
+    if flag in args and os.environ.get("WRITE_TRANSCRIPT"):  # as Claude Code saves a session
+        folder = os.path.join(os.environ["HOME"], ".claude", "projects", "-stand-in")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, args[args.index(flag) + 1] + ".jsonl"), "w") as file:
+            file.write("{{}}\\n")
 sys.exit(7)
 """
 
@@ -159,6 +169,94 @@ def test_run_reuses_a_proxy_already_answering(
     assert not (tmp_path / "state" / "claude-proxy" / "proxy.log").exists()
 
 
+@pytest.fixture
+def answering_upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI()
+    fake.enqueue(Answer(text="through the proxy"))
+    with serve_in_thread(fake.app()) as upstream:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-launcher-0003")
+        monkeypatch.setenv("OPENAI_API_BASE", f"{upstream}/v1")
+        yield fake
+
+
+def test_run_claude_starts_a_session_in_manual_mode_with_its_own_id(
+    bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answering_upstream: FakeOpenAI
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("WRITE_TRANSCRIPT", "1")
+    result = CliRunner().invoke(app, ["run", "claude", "fix the bug"])
+    assert result.exit_code == 7, result.output
+    argv = json.loads((tmp_path / "record.json").read_text())["argv"]
+    assert argv[:3] == ["--permission-mode", "manual", "--session-id"]
+    assert argv[4:] == ["fix the bug"]
+    session = argv[3]
+    assert "Claude Code starts in manual permission mode" in result.output
+    assert f"claude-proxy run claude --resume {session}" in result.output
+
+
+def test_run_claude_resume_passes_through_and_names_the_session_again(
+    bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answering_upstream: FakeOpenAI
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("WRITE_TRANSCRIPT", "1")
+    session = "0b5d6a4e-3f0c-4b8e-9d0a-2c1e5f7a9b3d"
+    result = CliRunner().invoke(app, ["run", "claude", "--resume", session])
+    assert result.exit_code == 7, result.output
+    argv = json.loads((tmp_path / "record.json").read_text())["argv"]
+    assert argv == ["--permission-mode", "manual", "--resume", session]
+    assert f"claude-proxy run claude --resume {session}" in result.output
+
+
+def test_run_claude_keeps_the_users_mode_and_says_nothing_of_a_session_never_saved(
+    bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answering_upstream: FakeOpenAI
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    result = CliRunner().invoke(app, ["run", "claude", "--permission-mode", "acceptEdits"])
+    assert result.exit_code == 7, result.output
+    argv = json.loads((tmp_path / "record.json").read_text())["argv"]
+    assert argv[:2] == ["--session-id", argv[1]] and argv[2:] == [
+        "--permission-mode",
+        "acceptEdits",
+    ]
+    assert "manual permission mode" not in result.output
+    assert "--resume" not in result.output  # no transcript: nothing to resume
+
+
+MISSING_KEY_ENV = ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message", "fix"),
+    [
+        ({}, "no key for OpenAI, which serves opus/sonnet/haiku", "Set OPENAI_API_KEY"),
+        (
+            {"GEMINI_API_KEY": "AIza" + "B" * 35},
+            "no key for OpenAI, which serves opus/sonnet/haiku; GEMINI_API_KEY is set",
+            "Use --provider google or PREFERRED_PROVIDER=google",
+        ),
+    ],
+)
+def test_run_stops_before_claude_code_starts_when_a_key_is_missing(
+    bin_dir: Path, tmp_path: Path, extra: dict[str, str], message: str, fix: str
+) -> None:
+    """A real launcher process: it exits non-zero with the fix, and the client never ran (it
+    would have opened, then answered each prompt with "Please run /login")."""
+    env = {k: v for k, v in os.environ.items() if k not in MISSING_KEY_ENV}
+    process = subprocess.run(
+        [sys.executable, "-m", "claude_proxy", "run", "claude"],
+        cwd=tmp_path,
+        env={**env, **extra, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert process.returncode == 2, process.stdout + process.stderr
+    shown = process.stdout + process.stderr
+    assert f"error: {message}" in shown and fix in shown
+    assert not (tmp_path / "record.json").exists(), "the client ran with no key behind it"
+    assert not (tmp_path / "state" / "claude-proxy" / "proxy.log").exists()
+
+
 def test_run_says_how_to_install_claude_when_it_is_missing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -255,6 +353,59 @@ async def test_the_proxy_stops_with_the_launcher(
     assert await asyncio.to_thread(probe_health, port) is None
 
 
+REPORTER = (
+    "import os, sys, time\n"
+    "print(os.environ['ANTHROPIC_BASE_URL'], os.getpid(), flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has ended (a zombie waiting for its reaper counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc; PDEATHSIG is Linux's"
+)
+async def test_sigkill_of_the_launcher_ends_the_proxy_and_the_client(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """SIGKILL leaves the launcher no `finally`: the proxy stops because its lifeline pipe
+    closes, the client because of PR_SET_PDEATHSIG, so nothing goes on drawing on the
+    terminal the shell has taken back."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "claude_proxy", "run", "--", sys.executable, "-c", REPORTER],
+        cwd=tmp_path,
+        env=launcher_env_vars(fake_openai, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=90)
+        url, child = line.decode().split()
+        port = int(url.rsplit(":", 1)[1])
+        assert await asyncio.to_thread(probe_health, port) is not None
+        process.kill()
+        assert await asyncio.wait_for(asyncio.to_thread(process.wait), timeout=30) == -9
+        for _ in range(300):  # a bound against a hang (~30 s), not a time limit
+            if await asyncio.to_thread(probe_health, port) is None and _gone(int(child)):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert await asyncio.to_thread(probe_health, port) is None, "the proxy outlived its launcher"
+    assert _gone(int(child)), "the client outlived its launcher"
+
+
 @pytest.mark.claude_code
 async def test_run_claude_with_the_real_claude_code(
     claude: str, fake_openai: FakeOpenAI, tmp_path: Path
@@ -291,3 +442,98 @@ async def test_run_claude_with_the_real_claude_code(
     assert result["is_error"] is False and result["result"] == "Done."
     assert (workdir / "proof.txt").read_text().strip() == "ran-through-run"
     assert len(fake_openai.requests) == 2
+
+
+def seeded_claude_home(home: Path, project: Path) -> None:
+    """A Claude Code home past its first-run screens: onboarding done, the project trusted."""
+    home.mkdir(parents=True, exist_ok=True)
+    state = {
+        "hasCompletedOnboarding": True,
+        "theme": "dark",
+        "projects": {str(project): {"hasTrustDialogAccepted": True}},
+    }
+    (home / ".claude.json").write_text(json.dumps(state))
+
+
+@pytest.mark.claude_code
+async def test_run_claude_interactive_in_manual_mode_and_the_resume_hint(
+    claude: str, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The real Claude Code on a terminal: no auto mode (its check cannot pass the proxy), a
+    real answer, and on exit the resume command through the proxy for the same session."""
+    project = tmp_path / "project"
+    project.mkdir()
+    home = tmp_path / "claude-home"
+    seeded_claude_home(home, project)
+    fake_openai.enqueue(*[Answer(text="hello from the fake upstream")] * 6)
+    env = {
+        **launcher_env_vars(fake_openai, tmp_path),
+        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        "DISABLE_AUTOUPDATER": "1",
+    }
+    env.pop("CLAUDECODE", None)
+    terminal = Terminal([sys.executable, "-m", "claude_proxy", "run", "claude"], env, project)
+    try:
+        await asyncio.to_thread(terminal.read_until, "manual mode on")
+        assert terminal.shows("starts in manual permission mode")
+        assert not terminal.shows("auto mode on") and not terminal.shows("Auto mode is now")
+        terminal.type(b"say hi")
+        await asyncio.to_thread(terminal.read_until, "say hi")
+        terminal.type(b"\r")
+        await asyncio.to_thread(terminal.read_until, "hello from the fake upstream")
+        terminal.type(b"/exit")
+        await asyncio.to_thread(terminal.read_until, "/exit")
+        terminal.type(b"\r")
+        screen = await asyncio.to_thread(terminal.read_until, "run claude --resume ")
+        code = await asyncio.wait_for(asyncio.to_thread(terminal.process.wait), timeout=60)
+    finally:
+        terminal.close()
+    assert code == 0, screen[-2000:]
+    ours = re.search(r"claude-proxy run claude --resume ([0-9a-f-]{36})", screen)
+    # Claude Code's own hint, which bypasses the proxy (it repeats the flags it was given)
+    theirs = re.search(
+        r"(?<!run )claude (?:--permission-mode manual )?--resume ([0-9a-f-]{36})", screen
+    )
+    assert ours is not None and theirs is not None, screen[-2000:]
+    assert ours.group(1) == theirs.group(1)
+    assert any((home / ".claude" / "projects").glob(f"*/{ours.group(1)}.jsonl"))
+
+
+@pytest.mark.claude_code
+async def test_run_claude_keeps_the_users_mode_without_the_auto_mode_offer(
+    claude: str, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """A mode in the user's settings is theirs (no manual mode, no note), and Claude Code's
+    "Make auto mode your default permission mode?" dialog does not show."""
+    project = tmp_path / "project"
+    project.mkdir()
+    home = tmp_path / "claude-home"
+    seeded_claude_home(home, project)
+    (home / ".claude").mkdir()
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"permissions": {"defaultMode": "acceptEdits"}})
+    )
+    env = {
+        **launcher_env_vars(fake_openai, tmp_path),
+        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        "DISABLE_AUTOUPDATER": "1",
+    }
+    env.pop("CLAUDECODE", None)
+    terminal = Terminal([sys.executable, "-m", "claude_proxy", "run", "claude"], env, project)
+    try:
+        await asyncio.to_thread(terminal.read_until, "accept edits on")
+        terminal.type(b"/exit")
+        await asyncio.to_thread(terminal.read_until, "/exit")
+        terminal.type(b"\r")
+        await asyncio.wait_for(asyncio.to_thread(terminal.process.wait), timeout=60)
+        await asyncio.to_thread(terminal.read_until, "")
+    finally:
+        terminal.close()
+    assert not terminal.shows("Make auto mode your default permission mode")
+    assert not terminal.shows("manual permission mode")

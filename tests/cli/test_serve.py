@@ -28,7 +28,7 @@ def test_serve_rejects_an_unknown_provider() -> None:
     result = CliRunner().invoke(app, ["serve", "--provider", "azure"])
     assert result.exit_code == 2
     assert "Invalid value for '--provider'" in result.output
-    assert "'azure' is not one of" in result.output
+    assert "'azure' is not a provider: Choose one of openai, google (gemini)" in result.output
 
 
 def test_serve_reports_invalid_settings_from_the_environment(
@@ -37,8 +37,8 @@ def test_serve_reports_invalid_settings_from_the_environment(
     monkeypatch.setenv("PREFERRED_PROVIDER", "azure")
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2
-    assert "invalid settings: preferred_provider" in result.output
-    assert "config show" in result.output
+    assert "invalid settings: PREFERRED_PROVIDER in the environment: 'azure'" in result.output
+    assert "config show" not in result.output  # it would fail the same way
 
 
 def test_serve_reports_a_broken_config_file() -> None:
@@ -75,6 +75,14 @@ def test_the_banner_warns_about_an_exposed_address_and_missing_keys(
     )
     assert warnings == [exposure] * exposed + [
         "no key for OpenAI: set OPENAI_API_KEY (or put it in .env)."
+    ]
+
+
+def test_the_banner_warns_about_unknown_config_keys() -> None:
+    config_file_path().write_text('big_modle = "gpt-4o"\nopenai_api_key = "sk-x"\n')
+    settings = load_settings(env_file=None)
+    assert startup_warnings(settings, {"openai"}) == [
+        f"{config_file_path()}: big_modle is not a setting and is ignored; did you mean big_model?"
     ]
 
 
@@ -229,7 +237,7 @@ def serve_help(columns: int) -> str:
 
 def test_serve_help_at_80_columns_shows_every_option_whole() -> None:
     command = get_command(app).commands["serve"]  # type: ignore[attr-defined]
-    options = [p for p in command.params if isinstance(p, TyperOption)]
+    options = [p for p in command.params if isinstance(p, TyperOption) and not p.hidden]
     flags = [flag for p in options for flag in (*p.opts, *p.secondary_opts)]
     assert "--process-newlines" in flags and "--no-preserve-openai-newlines" in flags
     text = serve_help(80)

@@ -92,6 +92,27 @@ def test_provider_is_case_insensitive_and_validated(monkeypatch: pytest.MonkeyPa
         load_settings()
 
 
+@pytest.mark.parametrize(("written", "meant"), [("gemini", "google"), ("Together_AI", "together")])
+def test_provider_names_as_users_write_them_in_every_layer(
+    monkeypatch: pytest.MonkeyPatch, isolated_settings: Path, written: str, meant: str
+) -> None:
+    assert load_settings({"preferred_provider": written}).preferred_provider == meant
+    monkeypatch.setenv("PREFERRED_PROVIDER", written)
+    assert load_settings().preferred_provider == meant
+    monkeypatch.delenv("PREFERRED_PROVIDER")
+    (isolated_settings / ".env").write_text(f"PREFERRED_PROVIDER={written}\n")
+    assert load_settings().preferred_provider == meant
+    (isolated_settings / ".env").unlink()
+    config_file_path().write_text(f'preferred_provider = "{written}"\n')
+    assert load_settings().preferred_provider == meant
+
+
+def test_a_wrong_provider_says_did_you_mean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFERRED_PROVIDER", "gemnii")
+    with pytest.raises(ValueError, match="did you mean google"):
+        load_settings()
+
+
 def test_secret_values_are_every_key_and_token_set() -> None:
     settings = load_settings(
         {"openai_api_key": "sk-one", "proxy_auth_token": "tok-two", "gemini_api_key": ""},

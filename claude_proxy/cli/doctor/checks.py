@@ -13,10 +13,10 @@ import tomllib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from claude_proxy.cli.claude_code import CLAUDE_INSTALL_HINT
 from claude_proxy.cli.doctor.check import Check
 from claude_proxy.cli.local_proxy import check_bindable, health_mismatch, loopback, probe_health
 from claude_proxy.cli.options import settings_from
-from claude_proxy.cli.run import CLAUDE_INSTALL_HINT
 from claude_proxy.errors import CommandError
 from claude_proxy.model_map import ALIASES, Alias, ModelChoice, alias_target, map_model
 from claude_proxy.providers import PROVIDERS, ProviderInfo, provider_for
@@ -24,7 +24,15 @@ from claude_proxy.settings import Settings, config_file_path
 
 if TYPE_CHECKING:
     from claude_proxy.upstream.engines import Engines
-from claude_proxy.settings.sources import Layer, Origin, display, field_names, layers, origins
+from claude_proxy.settings.sources import (
+    Layer,
+    Origin,
+    display,
+    field_names,
+    layers,
+    origins,
+    unknown_config_keys,
+)
 
 TOGETHER_NAMES = tuple(field_names("togetherai_api_key"))
 """Every variable the Together key is read from, primary first."""
@@ -55,10 +63,21 @@ def run_checks(overrides: dict[str, Any], *, online: bool = False) -> list[Check
     return checks
 
 
+def key_failures(settings: Settings, overrides: dict[str, Any]) -> list[Check]:
+    """The key checks that fail: with one, every request of a session would fail, so `run`
+    stops before the client starts."""
+    from claude_proxy.upstream.engines import Engines
+
+    upstream = Engines(settings)
+    by_field = {origin.field: origin for origin in origins(settings, layers(overrides))}
+    choices = {alias: map_model(alias, settings, upstream) for alias in ALIASES}
+    return [check for check in check_keys(settings, choices, by_field) if check.status == "fail"]
+
+
 def check_config_file() -> Check:
     path = config_file_path()
     try:
-        tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return Check("config file", "pass", f"none at {path} (optional)")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -67,6 +86,14 @@ def check_config_file() -> Check:
             "fail",
             f"{path} cannot be read: {exc}",
             "Fix the line named, or start again with `claude-proxy config init --force`.",
+        )
+    unknown = unknown_config_keys(data)
+    if unknown:
+        return Check(
+            "config file",
+            "warn",
+            f"{path} parses, but {'; '.join(unknown)}",
+            "Rename or remove the keys named (`claude-proxy config show` lists the settings).",
         )
     return Check("config file", "pass", f"{path} parses")
 
@@ -92,10 +119,24 @@ def check_key(
     if secret is None or not secret.get_secret_value():
         if base:
             return Check(name, "pass", f"none needed: {info.base_field.upper()} is {base}")
+        message = f"no key for {info.label}, which serves {_aliases_of(info.litellm, choices)}"
+        other = next(
+            (row for row in PROVIDERS if row is not info and getattr(settings, row.key_field)),
+            None,
+        )
+        if other is not None:
+            found = by_field[other.key_field].name or other.key_env
+            return Check(
+                name,
+                "fail",
+                f"{message}; {found} is set",
+                f"Use --provider {other.name} or PREFERRED_PROVIDER={other.name} "
+                f"(or set {info.key_env} to stay with {info.label}).",
+            )
         return Check(
             name,
             "fail",
-            f"no key for {info.label}, which serves {_aliases_of(info.litellm, choices)}",
+            message,
             f"Set {info.key_env} (in the environment or .env), or run "
             f"`claude-proxy config set {info.key_field}`.",
         )

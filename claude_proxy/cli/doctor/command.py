@@ -42,5 +42,9 @@ def doctor(
         print_json({"ok": not failed, "checks": [check.to_json() for check in checks]})
     else:
         print_checks(checks)
+        if not failed:
+            from claude_proxy.cli.console import print_note
+
+            print_note("Next: `claude-proxy run claude`, or `claude-proxy serve` for any client.")
     if failed:
         raise typer.Exit(1)

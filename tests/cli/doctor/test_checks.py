@@ -102,6 +102,33 @@ def test_a_broken_config_file_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "config init --force" in checks[0]["fix"]
 
 
+def test_unknown_config_keys_are_a_warning_not_a_file_that_parses() -> None:
+    config_file_path().write_text('big_modle = "gpt-4o"\nsmall_model = "gpt-4o-mini"\n')
+    _, checks = doctor()
+    check = checks["config file"][0]
+    assert check["status"] == "warn"
+    assert "big_modle is not a setting and is ignored; did you mean big_model?" in check["message"]
+    assert "small_model" not in check["message"] and check["fix"]
+
+
+def test_no_key_for_the_provider_points_at_the_provider_whose_key_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", GEMINI_KEY)
+    result, checks = doctor()
+    assert result.exit_code == 1
+    check = checks["OpenAI key"][0]
+    assert check["status"] == "fail"
+    assert check["message"].endswith("; GEMINI_API_KEY is set")
+    assert check["fix"].startswith("Use --provider google or PREFERRED_PROVIDER=google")
+    monkeypatch.delenv("GEMINI_API_KEY")
+    monkeypatch.setenv("GOOGLE_API_KEY", GEMINI_KEY)
+    _, checks = doctor()
+    assert checks["OpenAI key"][0]["message"].endswith("; GOOGLE_API_KEY is set")
+    _, checks = doctor("--provider", "gemini")
+    assert checks["Gemini key"][0]["status"] == "pass"
+
+
 def test_the_port_taken_by_another_program() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
