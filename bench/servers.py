@@ -15,6 +15,7 @@ SERVERS = {
     "floor": "floor (bench/floor_translator.py)",
     "native": "claude-proxy, UPSTREAM_ENGINE=native",
     "native-warning": "claude-proxy, native, LOG_LEVEL=warning",
+    "native-sysmalloc": "claude-proxy, native, PYTHONMALLOC=malloc",
     "litellm": "claude-proxy, UPSTREAM_ENGINE=litellm",
     "workers2": "claude-proxy --workers 2 (native)",
     "gemini": "claude-proxy, Gemini through LiteLLM",
@@ -62,6 +63,8 @@ def launch(
         "OPENAI_API_BASE": f"{fake}/v1",
         "UPSTREAM_ENGINE": "litellm" if name == "litellm" else "native",
     }
+    if name == "native-sysmalloc":  # the C library's allocator instead of Python's
+        settings["PYTHONMALLOC"] = "malloc"
     if name in GEMINI:
         settings |= {
             "PREFERRED_PROVIDER": "google",

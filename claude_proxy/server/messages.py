@@ -231,11 +231,7 @@ def provider_options(settings: Settings) -> ProviderOptions:
     return ProviderOptions(
         process_newlines=settings.process_newlines,
         preserve_openai_newlines=settings.preserve_openai_newlines,
-        openai_cache_keys=(
-            settings.openai_api_base is None
-            if settings.openai_prompt_cache_key is None
-            else settings.openai_prompt_cache_key
-        ),
+        openai_cache_keys=settings.sends_prompt_cache_key(),
     )
 
 

@@ -67,7 +67,11 @@ def manifest(settings: Settings) -> dict[str, Any]:
         "format": FORMAT,
         "proxy_version": __version__,
         "python": ".".join(map(str, sys.version_info[:3])),
-        "settings": {name: getattr(settings, name) for name in TRANSLATION_SETTINGS},
+        "settings": {
+            **{name: getattr(settings, name) for name in TRANSLATION_SETTINGS},
+            # resolved: a replay has no OPENAI_API_BASE to decide it from
+            "openai_prompt_cache_key": settings.sends_prompt_cache_key(),
+        },
         "api_bases_set": sorted(
             name
             for name, field in type(settings).model_fields.items()

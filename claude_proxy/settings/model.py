@@ -290,6 +290,12 @@ class Settings(BaseSettings):
             if isinstance(v, SecretStr) and v.get_secret_value()
         ]
 
+    def sends_prompt_cache_key(self) -> bool:
+        """OPENAI_PROMPT_CACHE_KEY in effect: when unset, only OpenAI's own API gets one."""
+        if self.openai_prompt_cache_key is not None:
+            return self.openai_prompt_cache_key
+        return self.openai_api_base is None
+
     def data_path(self) -> Path:
         """The data directory in effect (not created here: whoever writes a file creates it)."""
         return self.data_dir.expanduser() if self.data_dir else user_data_dir()

@@ -128,3 +128,15 @@ def test_data_dir_defaults_to_the_xdg_data_home(
     assert load_settings(env_file=None).data_path() == tmp_path / "data" / "claude-proxy"
     chosen = load_settings({"data_dir": str(tmp_path / "mine")}, env_file=None)
     assert chosen.data_path() == tmp_path / "mine"
+
+
+def test_a_prompt_cache_key_goes_to_openai_itself_unless_told() -> None:
+    assert load_settings(env_file=None).sends_prompt_cache_key() is True
+    based = {"openai_api_base": "http://127.0.0.1:9/v1"}
+    assert load_settings(based, env_file=None).sends_prompt_cache_key() is False
+    told = {**based, "openai_prompt_cache_key": True}
+    assert load_settings(told, env_file=None).sends_prompt_cache_key() is True
+    assert (
+        load_settings({"openai_prompt_cache_key": False}, env_file=None).sends_prompt_cache_key()
+        is False
+    )
