@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from claude_proxy.ledger.writer import LedgerWriter
 from claude_proxy.server.fallbacks import Cooldowns
 from claude_proxy.server.request_log import RequestLog
 from claude_proxy.server.running_streams import RunningStreams
@@ -18,6 +19,8 @@ STREAMS = web.AppKey("streams", RunningStreams)
 COOLDOWNS = web.AppKey("cooldowns", Cooldowns)
 """Models that answered 429 with retry-after, skipped by fallbacks until then."""
 """The streams being written; a shutdown drains them."""
+LEDGER = web.AppKey("ledger", LedgerWriter)
+"""The usage ledger's writer; absent with USAGE_LEDGER=false."""
 
 LOG = web.RequestKey("log", RequestLog)
 """What the request did so far; the error middleware logs it when the answer is complete."""
