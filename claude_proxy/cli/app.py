@@ -85,9 +85,11 @@ def statusline(
         option("--data-dir", "The ledger's folder (default: DATA_DIR).", "DIR"),
     ] = None,
 ) -> None:
-    """One line for Claude Code's statusLine: model, tokens, cache, cost.
+    """Claude Code's status line: model, tokens, cost.
 
-    Reads Claude Code's JSON on stdin; `run claude` installs it for the session.
+    Reads Claude Code's statusLine JSON on stdin and prints one line: the upstream model
+    of the session, its tokens, cache hit rate and cost, from the usage ledger. `run claude`
+    installs it for the session.
     """
     from claude_proxy.cli.statusline import run as print_status_line
 

@@ -275,11 +275,9 @@ def share(rate: float | None) -> str:
 
 def usage_table(title: str, key: str, rows: Sequence[Total]) -> Table:
     table = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
-    table.add_column(key, overflow="fold")
-    for name in ("requests", "errors", "input", "output", "cache read", "cache write"):
+    table.add_column(key, no_wrap=True)
+    for name in ("requests", "errors", "input", "output", "cached", "written", "hit", "cost"):
         table.add_column(name, justify="right")
-    table.add_column("cache hit", justify="right")
-    table.add_column("cost", justify="right")
     for row in rows:
         table.add_row(
             escape(row.key),
@@ -305,7 +303,7 @@ def print_usage(
 ) -> None:
     """`claude-proxy usage`: the ledger's sums per day, per model and per session."""
     output.print(
-        f"[bold]{total.requests:,} requests[/bold] {escape(window)}: "
+        f"[bold]{total.requests:,} request{'s' * (total.requests != 1)}[/bold] {escape(window)}: "
         f"{tokens(total.input_tokens + total.cache_read_tokens + total.cache_write_tokens)} "
         f"tokens in ({share(total.cache_hit_rate)} from the cache), "
         f"{tokens(total.output_tokens)} out, [bold]{money(total.cost)}[/bold]"
@@ -319,6 +317,11 @@ def print_usage(
         f" (the latest {len(sessions)} of {session_count})" if session_count > len(sessions) else ""
     )
     output.print(usage_table(f"By Claude Code session{shown}", "session", sessions))
+    output.print()
+    output.print("[dim]input: not from the cache · cached: read from the prompt cache[/dim]")
+    output.print(
+        "[dim]written: to the cache · hit: cached / all input · cost: LiteLLM's prices[/dim]"
+    )
     if session_count > len(sessions):
         output.print("[dim]`claude-proxy usage --json` lists every session.[/dim]")
 

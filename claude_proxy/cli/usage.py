@@ -48,9 +48,9 @@ def parse_since(text: str, now: float) -> float:
 
 
 def usage(since: Since = None, json_output: Json = False) -> None:
-    """Tokens and cost per day, model and session, from the usage ledger.
+    """Tokens and cost by day, model and session.
 
-    Reads DATA_DIR/usage.sqlite3 directly; no proxy needs to run.
+    From the usage ledger, DATA_DIR/usage.sqlite3, read directly: no proxy needs to run.
     """
     from claude_proxy.cli.console import print_json, print_note, print_usage
     from claude_proxy.ledger.queries import overall, totals
