@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 FILE_NAME = "usage.sqlite3"
@@ -127,7 +127,8 @@ class transaction:
 
 def insert(connection: sqlite3.Connection, rows: Iterable[Row]) -> None:
     with transaction(connection):
-        connection.executemany(_INSERT, (astuple(row) for row in rows))
+        # Not dataclasses.astuple: it deep-copies every field, half the cost of a batch.
+        connection.executemany(_INSERT, ([getattr(row, c) for c in COLUMNS] for row in rows))
 
 
 def prune(connection: sqlite3.Connection, before: float) -> int:

@@ -48,6 +48,11 @@ class LedgerWriter:
             return
         self._task = asyncio.create_task(self._run(), name="usage-ledger")
 
+    @property
+    def pending(self) -> int:
+        """Rows queued and not yet taken by the writer."""
+        return self._queue.qsize()
+
     def add(self, row: Row) -> None:
         """Queue a row; never blocks."""
         if self._task is None:

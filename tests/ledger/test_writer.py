@@ -71,7 +71,9 @@ async def test_adding_never_waits_and_drops_beyond_the_bound(
     for index in range(MAX_QUEUED + 5):  # no await: the task cannot drain meanwhile
         ledger.add(row(index))
     assert ledger.dropped == 5
+    assert ledger.pending == MAX_QUEUED
     await ledger.close()
+    assert ledger.pending == 0
     assert len(stored_ids(path)) == MAX_QUEUED
     assert caplog.text.count("rows are being dropped") == 1
 
