@@ -276,7 +276,7 @@ def share(rate: float | None) -> str:
 def usage_table(title: str, key: str, rows: Sequence[Total]) -> Table:
     table = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
     table.add_column(key, no_wrap=True)
-    for name in ("requests", "errors", "input", "output", "cached", "written", "hit", "cost"):
+    for name in ("req", "err", "input", "output", "cached", "written", "hit", "cost"):
         table.add_column(name, justify="right")
     for row in rows:
         table.add_row(
