@@ -74,8 +74,9 @@ class RequestLog:
             request_id=self.request_id,
             endpoint=endpoint,
             session=self.session,
+            # Both names may be client text: a row stays small.
             requested_model=shorten(self.requested_model, 200) if self.requested_model else None,
-            upstream_model=self.upstream_model,
+            upstream_model=shorten(self.upstream_model, 200) if self.upstream_model else None,
             provider=self.choice.provider if self.choice is not None else None,
             input_tokens=usage.get("input_tokens", 0),
             output_tokens=usage.get("output_tokens", 0),

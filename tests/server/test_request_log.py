@@ -159,3 +159,12 @@ def test_the_row_carries_the_usage_and_the_error() -> None:
     assert (row.upstream_model, row.provider) == ("openai/gpt-4.1", "openai")
     assert (row.status, row.error_type) == (529, "overloaded_error")
     assert row.cost == log.cost
+
+
+def test_a_huge_model_name_is_cut_short_in_the_row() -> None:
+    name = "gpt-" + "x" * 30_000
+    choice = ModelChoice(name, f"openai/{name}", "openai", "passed through")
+    log = RequestLog("req_1", "POST", "/v1/messages", choice=choice)
+    row = log.row()
+    assert row is not None and row.requested_model is not None and row.upstream_model is not None
+    assert len(row.requested_model) < 250 and len(row.upstream_model) < 250
