@@ -16,6 +16,7 @@ SERVERS = {
     "native": "claude-proxy, UPSTREAM_ENGINE=native",
     "native-warning": "claude-proxy, native, LOG_LEVEL=warning",
     "native-sysmalloc": "claude-proxy, native, PYTHONMALLOC=malloc",
+    "native-noledger": "claude-proxy, native, USAGE_LEDGER=false",
     "litellm": "claude-proxy, UPSTREAM_ENGINE=litellm",
     "workers2": "claude-proxy --workers 2 (native)",
     "gemini": "claude-proxy, Gemini through LiteLLM",
@@ -26,8 +27,9 @@ LOADS_LITELLM = {"litellm", "gemini", "before", "before-gemini"}
 GEMINI = {"gemini", "before-gemini"}
 PROCESSES = {"workers2": 3}
 """Processes a server runs once it is fully up (gunicorn: the arbiter and its workers)."""
-DEFAULT = [name for name in SERVERS if not name.startswith("before")]
-"""What a run measures unless told otherwise; the `before` ones are a run of their own."""
+DEFAULT = [name for name in SERVERS if not name.startswith("before") and name != "native-noledger"]
+"""What a run measures unless told otherwise; the `before` ones and the ledger's cost
+(`--only native,native-noledger`) are runs of their own."""
 
 
 def checkout(commit: str, home: Path) -> Path:
@@ -62,6 +64,8 @@ def launch(
         "OPENAI_API_KEY": "sk-bench",
         "OPENAI_API_BASE": f"{fake}/v1",
         "UPSTREAM_ENGINE": "litellm" if name == "litellm" else "native",
+        # The usage ledger is on by default: every server writes one into `home`.
+        "USAGE_LEDGER": "false" if name == "native-noledger" else "true",
     }
     if name == "native-sysmalloc":  # the C library's allocator instead of Python's
         settings["PYTHONMALLOC"] = "malloc"

@@ -7,6 +7,7 @@ error of the tree in claude_proxy/errors.py is caught in one place, `CliGroup.in
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -22,6 +23,7 @@ from claude_proxy.cli.options import (
 from claude_proxy.cli.replay import replay
 from claude_proxy.cli.run import run
 from claude_proxy.cli.serve import serve
+from claude_proxy.cli.usage import usage
 from claude_proxy.errors import Error
 
 
@@ -75,6 +77,25 @@ app.command()(serve)
 app.command()(doctor)
 app.command(context_settings={"allow_interspersed_args": False})(run)
 app.command()(replay)
+app.command()(usage)
+
+
+@app.command()
+def statusline(
+    data_dir: Annotated[
+        Path | None,
+        option("--data-dir", "The ledger's folder (default: DATA_DIR).", "DIR"),
+    ] = None,
+) -> None:
+    """Claude Code's status line: model, tokens, cost.
+
+    Reads Claude Code's statusLine JSON on stdin and prints one line: the upstream model
+    of the session, its tokens, cache hit rate and cost, from the usage ledger. `run claude`
+    installs it for the session.
+    """
+    from claude_proxy.cli.statusline import run as print_status_line
+
+    raise typer.Exit(print_status_line(data_dir))
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from claude_proxy.server.request_log import shorten
 
 if TYPE_CHECKING:
     from claude_proxy.cli.doctor.check import Check
+    from claude_proxy.ledger.queries import Total
     from claude_proxy.server.request_log import RequestLog
     from claude_proxy.settings.sources import Origin
 
@@ -257,6 +258,69 @@ def print_request(record: RequestLog, cost: float | None) -> None:
         message = shorten(record.error_message or "", 500)
         parts.append(f"[red]{record.error_type}: {escape(message)}[/red]")
     console.print("  ".join(parts), soft_wrap=True, highlight=False)
+
+
+def money(cost: float | None) -> str:
+    if cost is None:
+        return "-"
+    return f"${cost:,.2f}" if cost >= 1 else f"${cost:.4f}"
+
+
+def share(rate: float | None) -> str:
+    return f"{rate:.0%}" if rate is not None else "-"
+
+
+def usage_table(title: str, key: str, rows: Sequence[Total]) -> Table:
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
+    table.add_column(key, no_wrap=True)
+    for name in ("req", "err", "input", "output", "cached", "written", "hit", "cost"):
+        table.add_column(name, justify="right")
+    for row in rows:
+        table.add_row(
+            escape(row.key),
+            f"{row.requests:,}",
+            f"[red]{row.errors:,}[/red]" if row.errors else "[dim]0[/dim]",
+            tokens(row.input_tokens),
+            tokens(row.output_tokens),
+            tokens(row.cache_read_tokens),
+            tokens(row.cache_write_tokens),
+            share(row.cache_hit_rate),
+            money(row.cost),
+        )
+    return table
+
+
+def print_usage(
+    total: Total,
+    days: Sequence[Total],
+    models: Sequence[Total],
+    sessions: Sequence[Total],
+    window: str,
+    session_count: int,
+) -> None:
+    """`claude-proxy usage`: the ledger's sums per day, per model and per session."""
+    output.print(
+        f"[bold]{total.requests:,} request{'s' * (total.requests != 1)}[/bold] {escape(window)}: "
+        f"{tokens(total.input_tokens + total.cache_read_tokens + total.cache_write_tokens)} "
+        f"tokens in ({share(total.cache_hit_rate)} from the cache), "
+        f"{tokens(total.output_tokens)} out, [bold]{money(total.cost)}[/bold]"
+    )
+    output.print()
+    output.print(usage_table("By day", "day", days))
+    output.print()
+    output.print(usage_table("By upstream model", "model", models))
+    output.print()
+    shown = (
+        f" (the latest {len(sessions)} of {session_count})" if session_count > len(sessions) else ""
+    )
+    output.print(usage_table(f"By Claude Code session{shown}", "session", sessions))
+    output.print()
+    output.print("[dim]input: not from the cache · cached: read from the prompt cache[/dim]")
+    output.print(
+        "[dim]written: to the cache · hit: cached / all input · cost: LiteLLM's prices[/dim]"
+    )
+    if session_count > len(sessions):
+        output.print("[dim]`claude-proxy usage --json` lists every session.[/dim]")
 
 
 def print_reload(changes: Iterable[str]) -> None:

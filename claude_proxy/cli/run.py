@@ -9,7 +9,9 @@ the terminal and stdin; its environment gains only what a client of the proxy ne
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -44,6 +46,7 @@ from claude_proxy.cli.options import (
     Port,
     Provider,
     SmallModel,
+    option,
     serve_args,
     settings_from,
     shared_overrides,
@@ -284,7 +287,37 @@ def _signals_for(child: subprocess.Popen[bytes]) -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def launch(argv: Sequence[str], settings: Settings, overrides: dict[str, Any]) -> int:
+def for_claude_code(
+    argv: Sequence[str], env: dict[str, str], settings: Settings, *, statusline: bool
+) -> tuple[list[str], dict[str, str]]:
+    """Claude Code's command line and environment for this session: its model picker reads
+    the proxy's /v1/models (gateway model discovery), and, unless turned off or the user gave
+    `--settings` of their own, its status line is `claude-proxy statusline` (the upstream
+    model, tokens, cache and cost of the session, from the usage ledger)."""
+    env = {**env, "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY": "1"}
+    own = any(arg == "--settings" or arg.startswith("--settings=") for arg in argv[1:])
+    if not statusline or own or not settings.usage_ledger:
+        return list(argv), env
+    command = [sys.executable, "-m", "claude_proxy.cli.statusline"]
+    command += ["--data-dir", str(settings.data_path())]
+    status = {"statusLine": {"type": "command", "command": shlex.join(command), "padding": 0}}
+    return [argv[0], "--settings", json.dumps(status), *argv[1:]], env
+
+
+def with_flags(command: Sequence[str], extra: Sequence[str]) -> list[str]:
+    """`extra` flags after the program name; two `--settings` JSON objects become one."""
+    rest, added = list(command[1:]), list(extra)
+    if "--settings" in added and rest[:1] == ["--settings"]:
+        where = added.index("--settings")
+        merged = {**json.loads(rest[1]), **json.loads(added[where + 1])}
+        added[where + 1] = json.dumps(merged)
+        rest = rest[2:]
+    return [command[0], *added, *rest]
+
+
+def launch(
+    argv: Sequence[str], settings: Settings, overrides: dict[str, Any], *, statusline: bool = True
+) -> int:
     from claude_proxy.cli.console import print_note
 
     executable = resolve_command(argv)
@@ -305,8 +338,11 @@ def launch(argv: Sequence[str], settings: Settings, overrides: dict[str, Any]) -
                 claude_code=claude_code,
                 token=secret.get_secret_value() if secret is not None else None,
             )
+            command = [executable, *args]
+            if claude_code:
+                command, env = for_claude_code(command, env, settings, statusline=statusline)
             started = time.time()
-            code = run_child([executable, *extra, *args], env)
+            code = run_child(with_flags(command, extra), env)
             if claude_code and starts_a_session(args):
                 ran = session_after(session, started, env)
                 if ran is not None:
@@ -357,10 +393,19 @@ def run(
     big_model: BigModel = None,
     small_model: SmallModel = None,
     port: Port = None,
+    statusline: Annotated[
+        bool,
+        option(
+            "--statusline/--no-statusline",
+            "Claude Code's status line shows the upstream model, tokens and cost (default on).",
+        ),
+    ] = True,
 ) -> None:
     """Run Claude Code (or any Anthropic client) through the proxy.
 
     Reuses the proxy answering on the port, or starts one for the session.
     """
     overrides = shared_overrides(provider, big_model, small_model, port)
-    raise typer.Exit(launch(command or [], settings_from(overrides), overrides))
+    raise typer.Exit(
+        launch(command or [], settings_from(overrides), overrides, statusline=statusline)
+    )

@@ -95,15 +95,10 @@ async def _serve(settings: Settings, *, debug_rich: bool) -> None:
     from claude_proxy.server.request_log import RequestLog
 
     def report(log: RequestLog) -> None:
-        cost = None
-        if log.usage and log.upstream_model:
-            cost = upstream.litellm.cost(log.upstream_model, log.usage)
-        print_request(log, cost)
+        print_request(log, log.cost)  # LiteLLM's prices, read without importing it
 
     setup_logging(settings.log_level, report if debug_rich else None)
     upstream = await start_engines(settings)
-    if debug_rich:  # costs come from LiteLLM's prices
-        await upstream.load_litellm(warm_up=False)
     rows = alias_rows(settings, upstream)
     warnings = startup_warnings(settings, {row.provider for row in rows})
     url = base_url(loopback(settings.host), settings.port)

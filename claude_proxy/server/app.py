@@ -15,12 +15,15 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from claude_proxy import __version__
+from claude_proxy.ledger.store import ledger_path
+from claude_proxy.ledger.writer import LedgerWriter
 from claude_proxy.model_map import ALIASES, map_model
 from claude_proxy.server.access import access_middleware, cors_headers
 from claude_proxy.server.fallbacks import Cooldowns
 from claude_proxy.server.keys import (
     ANTHROPIC,
     COOLDOWNS,
+    LEDGER,
     OUTPUT_LIMITS,
     SETTINGS,
     STREAMS,
@@ -99,6 +102,8 @@ def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.A
     app[OUTPUT_LIMITS] = OutputLimits()
     app.cleanup_ctx.append(_upstream_context(upstream))
     app.cleanup_ctx.append(_thread_store_context)
+    if settings.usage_ledger:
+        app.cleanup_ctx.append(_ledger_context)
     app.on_shutdown.append(_drain_streams)
     app.router.add_get("/", handle_root)
     app.router.add_route("HEAD", "/api/hello", handle_root)
@@ -136,6 +141,17 @@ async def _thread_store_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await app[THREADS].aclose()
+
+
+async def _ledger_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    ledger = LedgerWriter(ledger_path(settings.data_path()), settings.usage_retention_days)
+    await ledger.start()
+    app[LEDGER] = ledger
+    try:
+        yield
+    finally:
+        await ledger.close()
 
 
 async def start_engines(settings: Settings) -> Engines:

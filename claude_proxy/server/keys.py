@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from claude_proxy.ledger.writer import LedgerWriter
 from claude_proxy.server.fallbacks import Cooldowns
 from claude_proxy.server.output_limits import OutputLimits
 from claude_proxy.server.request_log import RequestLog
@@ -24,6 +25,8 @@ THREADS = web.AppKey("threads", ThreadStore)
 """Where message threads are kept between turns (opened on the first threaded request)."""
 OUTPUT_LIMITS = web.AppKey("output_limits", OutputLimits)
 """Models' output limits learned from upstream refusals, for the process lifetime."""
+LEDGER = web.AppKey("ledger", LedgerWriter)
+"""The usage ledger's writer; absent with USAGE_LEDGER=false."""
 
 LOG = web.RequestKey("log", RequestLog)
 """What the request did so far; the error middleware logs it when the answer is complete."""

@@ -1,5 +1,6 @@
 """The error middleware: every request gets a request id and a `RequestLog`, every failure
-before the first byte becomes Anthropic's error JSON, and every API request one log line.
+before the first byte becomes Anthropic's error JSON, and every API request one log line and
+one row of the usage ledger (queued: the ledger's writer does the writing, off this path).
 
 Errors after a stream has started are written as SSE `error` events by the stream writer;
 this middleware only sees errors raised before the first byte.
@@ -15,8 +16,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from claude_proxy import errors
-from claude_proxy.server.keys import LOG
+from claude_proxy.server.keys import LEDGER, LOG
 from claude_proxy.server.request_log import RequestLog
+from claude_proxy.translate.session import SESSION_HEADER, session_id
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ def new_request_id() -> str:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     log = RequestLog(new_request_id(), request.method, request.path)
+    log.session = session_id(request.headers.get(SESSION_HEADER))
     request[LOG] = log
     error: errors.ProxyError | None = None
     try:
@@ -45,6 +48,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     if request.path not in QUIET_PATHS and request.method != "HEAD":
         level = logging.WARNING if error is not None else logging.INFO
         logger.log(level, log.line(), extra={"request_log": log})
+        ledger = request.app.get(LEDGER)
+        row = log.row() if ledger is not None else None
+        if row is not None and ledger is not None:
+            ledger.add(row)
     return response
 
 

@@ -1,7 +1,12 @@
 """`GET /v1/models` and `GET /v1/models/{id}`: the Claude names this proxy serves.
 
 Each entry's display name says which upstream model answers for it, so a model picker shows
-what the user actually gets.
+what the user actually gets. Claude Code's gateway model discovery
+(`CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY=1`, which `run claude` sets) asks for
+`/v1/models?limit=1000`, keeps the ids that contain `claude` or `anthropic`, and reads only
+`id`, `display_name` (the picker's label) and `description` (the line under it, cut at 100
+characters); the limits are in Anthropic's own `max_input_tokens` and `max_tokens` fields,
+for the SDKs' `models.list()`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from aiohttp import web
 from claude_proxy import errors
 from claude_proxy.model_map import alias_of, map_model
 from claude_proxy.server.keys import SETTINGS, UPSTREAM
+from claude_proxy.upstream.model_facts import facts_for
 
 # (id, display name, created_at): current and legacy ids Claude Code and the SDKs send.
 CLAUDE_MODELS: tuple[tuple[str, str, str], ...] = (
@@ -33,13 +39,44 @@ def model_entries(request: web.Request) -> list[dict[str, Any]]:
 
 
 def model_entry(request: web.Request, model_id: str, name: str, created: str) -> dict[str, Any]:
-    choice = map_model(model_id, request.app[SETTINGS], request.app[UPSTREAM])
+    upstream = request.app[UPSTREAM]
+    choice = map_model(model_id, request.app[SETTINGS], upstream)
+    target = upstream.target(choice.model, choice.provider)
+    bare = choice.model.split("/", 1)[1] if "/" in choice.model else choice.model
     return {
         "type": "model",
         "id": model_id,
-        "display_name": f"{name} (served by {choice.model})",
+        "display_name": f"{name} → {bare}",
+        "description": describe(choice.model, target.max_input_tokens, target.max_output_tokens),
         "created_at": created,
+        "lifecycle": "active",
+        "max_input_tokens": target.max_input_tokens,
+        "max_tokens": target.max_output_tokens,
     }
+
+
+def describe(model: str, window: int | None, output: int | None) -> str:
+    """`openai/gpt-4.1 · 1M context · 32K out · $2/$8 per Mtok`: what the picker shows under
+    the name, in place of Anthropic's prices."""
+    parts = [model]
+    if window:
+        parts.append(f"{size(window)} context")
+    if output:
+        parts.append(f"{size(output)} out")
+    prices = facts_for(model).prices
+    if "input" in prices and "output" in prices:
+        per_million = [
+            f"${prices[kind] * 1e6:.2f}".replace(".00", "") for kind in ("input", "output")
+        ]
+        parts.append(f"{'/'.join(per_million)} per Mtok")
+    return " · ".join(parts)[:100]
+
+
+def size(tokens: int) -> str:
+    """1047576 -> 1M, 128000 -> 128K, 32768 -> 33K."""
+    if tokens >= 1_000_000:
+        return f"{tokens / 1e6:.1f}".removesuffix(".0") + "M"
+    return f"{round(tokens / 1000)}K" if tokens >= 1000 else str(tokens)
 
 
 def paginate(

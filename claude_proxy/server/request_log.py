@@ -1,8 +1,8 @@
 """What one API request did, in one object on the request, filled in as the request goes.
 
 The error middleware creates it and, when the answer is complete, writes the one log line per
-request from it; `serve --debug-rich` renders the same object as a rich line with tokens and
-cost (it travels in the log record's `extra`).
+request from it and hands its `row()` to the usage ledger; `serve --debug-rich` renders the
+same object as a rich line with tokens and cost (it travels in the log record's `extra`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from claude_proxy import errors
+from claude_proxy.ledger.store import Row
 from claude_proxy.model_map import ModelChoice
+from claude_proxy.translate.session import session_of
+from claude_proxy.upstream.model_facts import facts_for
+
+ENDPOINTS = {"/v1/messages": "messages", "/v1/messages/count_tokens": "count_tokens"}
+"""The API requests the usage ledger keeps a row of, and the name each row gives it."""
 
 
 @dataclass
@@ -35,12 +41,47 @@ class RequestLog:
     error: errors.ProxyError | None = None
     failed: list[str] = field(default_factory=list)
     """Models that failed before `choice` answered (fallbacks)."""
+    session: str | None = None
+    """The Claude Code session the request belongs to, when it says."""
 
     def count(self, body: dict[str, Any]) -> None:
-        """Note the size of a request: its messages and tools."""
+        """Note what a request says about itself: its messages and tools, and its session."""
         if isinstance(body.get("messages"), list):
             self.messages = len(body["messages"])
             self.tools = len(body.get("tools") or [])
+        self.session = session_of(body) or self.session
+
+    @property
+    def cost(self) -> float | None:
+        """USD for the answer's usage at LiteLLM's prices; None unpriced or without usage."""
+        if not self.usage or self.upstream_model is None:
+            return None
+        return facts_for(self.upstream_model).cost(self.usage)
+
+    def row(self) -> Row | None:
+        """The usage ledger's row of this request; None for what is not an API request."""
+        endpoint = ENDPOINTS.get(self.path)
+        if endpoint is None or self.method != "POST":
+            return None
+        usage = self.usage or {}
+        return Row(
+            time=self.finished,
+            request_id=self.request_id,
+            endpoint=endpoint,
+            session=self.session,
+            # Both names may be client text: a row stays small.
+            requested_model=shorten(self.requested_model, 200) if self.requested_model else None,
+            upstream_model=shorten(self.upstream_model, 200) if self.upstream_model else None,
+            provider=self.choice.provider if self.choice is not None else None,
+            input_tokens=usage.get("input_tokens", 0),
+            output_tokens=usage.get("output_tokens", 0),
+            cache_read_tokens=usage.get("cache_read_input_tokens", 0),
+            cache_write_tokens=usage.get("cache_creation_input_tokens", 0),
+            cost=self.cost,
+            latency_ms=self.seconds * 1000,
+            status=self.status,
+            error_type=self.error_type,
+        )
 
     def finish(self, status: int, error: errors.ProxyError | None) -> None:
         self.status = status

@@ -202,6 +202,15 @@ class Settings(BaseSettings):
         None,
         description="serve --record: write each exchange of /v1/messages to this directory (prompts and answers included, keys removed), for a bug report; `claude-proxy replay DIR` replays it.",
     )
+    usage_ledger: bool = Field(
+        True,
+        description="Keep one row per API request (models, tokens, cost, latency, status; never a body or a key) in DATA_DIR/usage.sqlite3, for `claude-proxy usage` and `statusline`.",
+    )
+    usage_retention_days: float = Field(
+        90.0,
+        gt=0,
+        description="Days the usage ledger keeps a row; older rows are deleted by the proxy as it writes.",
+    )
     client_header_timeout: float = Field(
         60.0,
         gt=0,

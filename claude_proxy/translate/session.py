@@ -1,8 +1,10 @@
-"""Which Claude Code session a request belongs to, from `metadata.user_id`.
+"""Which Claude Code session a request belongs to, from `metadata.user_id` (or its header).
 
 Claude Code 2.1 sends `user_id` as a JSON string (`{"device_id": ..., "account_uuid": ...,
-"session_id": "<uuid>"}`); older versions sent `user_<hash>_account_<uuid>_session_<uuid>`.
-Other clients send what they like, or nothing: then there is no session.
+"session_id": "<uuid>"}`); 1.x and 2.0 sent `user_<hash>_account_<uuid>_session_<uuid>`; its
+requests also carry the `x-claude-code-session-id` header. Any other user id is the client's
+business: then there is no session. The usage ledger keeps the session of each row, and
+OpenAI's `prompt_cache_key` is derived from it.
 """
 
 from __future__ import annotations
@@ -12,32 +14,42 @@ import json
 import re
 from typing import Any
 
-MAX_USER_ID = 4096
+SESSION_HEADER = "x-claude-code-session-id"
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+MAX_USER_ID = 2000
 """Longer `user_id` values are not Claude Code's and are not parsed."""
-OLD_FORM = re.compile(r"_session_([0-9a-fA-F-]{8,64})$")
 MAX_CACHE_KEY = 64
 
 
-def session_id(body: dict[str, Any]) -> str | None:
-    metadata = body.get("metadata")
-    user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
-    if not isinstance(user_id, str) or not user_id or len(user_id) > MAX_USER_ID:
+def session_id(value: Any) -> str | None:
+    """`value` if it looks like a session id (a UUID, or any short token), else None."""
+    return value if isinstance(value, str) and SESSION_ID.fullmatch(value) else None
+
+
+def session_of_user_id(user_id: Any) -> str | None:
+    """The session inside Claude Code's `metadata.user_id`, either form."""
+    if not isinstance(user_id, str) or len(user_id) > MAX_USER_ID:
         return None
     if user_id.startswith("{"):
         try:
-            fields = json.loads(user_id)
+            parsed = json.loads(user_id)
         except ValueError:
             return None
-        session = fields.get("session_id") if isinstance(fields, dict) else None
-        return session if isinstance(session, str) and session else None
-    match = OLD_FORM.search(user_id)
-    return match.group(1) if match else None
+        return session_id(parsed.get("session_id")) if isinstance(parsed, dict) else None
+    _, marker, session = user_id.rpartition("_session_")
+    return session_id(session) if marker else None
+
+
+def session_of(body: dict[str, Any]) -> str | None:
+    """The session of an Anthropic request body, from its `metadata.user_id`."""
+    metadata = body.get("metadata")
+    return session_of_user_id(metadata.get("user_id")) if isinstance(metadata, dict) else None
 
 
 def prompt_cache_key(body: dict[str, Any]) -> str | None:
     """OpenAI's `prompt_cache_key` for the request: one per Claude Code session, so every turn
     of a conversation is routed to the cache that holds its prefix."""
-    session = session_id(body)
+    session = session_of(body)
     if session is None:
         return None
     key = f"claude-code-{session}"

@@ -151,22 +151,6 @@ class LiteLLMUpstream:
         except Exception:
             return {}
 
-    def cost(self, model: str, usage: dict[str, int]) -> float | None:
-        """USD for an answer's Anthropic usage, from LiteLLM's price table; None if unpriced."""
-        cached = usage.get("cache_read_input_tokens", 0)
-        written = usage.get("cache_creation_input_tokens", 0)
-        try:
-            prompt, completion = self._litellm.cost_per_token(
-                model=model,
-                prompt_tokens=usage.get("input_tokens", 0) + cached + written,
-                completion_tokens=usage.get("output_tokens", 0),
-                cache_read_input_tokens=cached,
-                cache_creation_input_tokens=written,
-            )
-        except Exception:
-            return None
-        return float(prompt + completion)
-
     # --- Upstream ------------------------------------------------------------------------
 
     async def complete(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -233,6 +233,22 @@ class ModelFacts:
             if isinstance(self.info.get(key), int | float)
         }
 
+    def cost(self, usage: dict[str, int]) -> float | None:
+        """USD for an answer's Anthropic usage (`input_tokens` excludes the cached ones), as
+        LiteLLM's `cost_per_token` prices it; None for a model the map does not price.
+        Cache reads and writes without a price of their own cost what input does."""
+        prices = self.prices
+        if "input" not in prices or "output" not in prices:
+            return None
+        read = usage.get("cache_read_input_tokens", 0)
+        written = usage.get("cache_creation_input_tokens", 0)
+        return (
+            usage.get("input_tokens", 0) * prices["input"]
+            + read * prices.get("cache_read", prices["input"])
+            + written * prices.get("cache_creation", prices["input"])
+            + usage.get("output_tokens", 0) * prices["output"]
+        )
+
     # The `supports_*` helpers resolve the bare name with the provider, then fall back to the
     # unprefixed twin of a prefixed entry (LiteLLM #20885); their answers can differ from `info`.
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import re
+import shlex
 import signal
 import stat
 import subprocess
@@ -19,11 +20,12 @@ from typer.testing import CliRunner
 
 from claude_proxy.cli.app import app
 from claude_proxy.cli.local_proxy import probe_health
-from claude_proxy.cli.run import client_environment
+from claude_proxy.cli.run import client_environment, for_claude_code
 from claude_proxy.server.app import create_app
 from claude_proxy.settings import load_settings
 from tests.fakes.in_thread import serve_in_thread
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
+from tests.helpers.ledger import ledger_rows
 from tests.helpers.ports import free_port
 from tests.helpers.repo import REPO
 from tests.helpers.terminal import Terminal
@@ -44,7 +46,8 @@ request = urllib.request.Request(
 answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
 names = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN",
          "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "CLAUDE_CODE_MAX_OUTPUT_TOKENS",
-         "CLAUDE_CODE_AUTO_COMPACT_WINDOW", "UNRELATED_VARIABLE")
+         "CLAUDE_CODE_AUTO_COMPACT_WINDOW", "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY",
+         "UNRELATED_VARIABLE")
 record = {{"argv": sys.argv[1:], "env": {{n: os.environ.get(n) for n in names}},
           "text": answer["content"][0]["text"]}}
 with open(os.environ["RECORD_TO"], "w") as file:
@@ -111,6 +114,46 @@ def test_client_environment() -> None:
     assert "CLAUDE_CODE_AUTO_COMPACT_WINDOW" not in unknown
 
 
+def test_claude_code_gets_the_status_line_and_model_discovery(tmp_path: Path) -> None:
+    settings = load_settings({"data_dir": tmp_path / "my data"}, env_file=None)
+    argv, env = for_claude_code(["/bin/claude", "-p", "hi"], {"A": "1"}, settings, statusline=True)
+    assert env == {"A": "1", "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY": "1"}
+    assert argv[0] == "/bin/claude" and argv[1] == "--settings" and argv[3:] == ["-p", "hi"]
+    command = json.loads(argv[2])["statusLine"]["command"]
+    assert command.split()[:3] == [sys.executable, "-m", "claude_proxy.cli.statusline"]
+    assert command.endswith("--data-dir " + shlex.quote(str(tmp_path / "my data")))
+
+
+@pytest.mark.parametrize(
+    ("argv", "statusline", "ledger"),
+    [
+        (["claude"], False, True),
+        (["claude", "--settings", "mine.json"], True, True),
+        (["claude", "--settings={}"], True, True),
+        (["claude"], True, False),
+    ],
+    ids=["--no-statusline", "own-settings", "own-settings=", "USAGE_LEDGER=false"],
+)
+def test_no_status_line_when_turned_off_or_the_user_brings_settings(
+    argv: list[str], statusline: bool, ledger: bool
+) -> None:
+    settings = load_settings({"usage_ledger": ledger}, env_file=None)
+    assert for_claude_code(argv, {}, settings, statusline=statusline)[0] == argv
+
+
+def test_run_no_statusline_passes_claudes_arguments_untouched(
+    bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeOpenAI()
+    fake.enqueue(Answer(text="plain"))
+    with serve_in_thread(fake.app()) as upstream:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-launcher-0001")
+        monkeypatch.setenv("OPENAI_API_BASE", f"{upstream}/v1")
+        result = CliRunner().invoke(app, ["run", "--no-statusline", "claude", "-p", "hi"])
+    assert result.exit_code == 7, result.output
+    assert json.loads((tmp_path / "record.json").read_text())["argv"] == ["-p", "hi"]
+
+
 def test_run_claude_starts_a_proxy_and_stops_it(
     bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,8 +169,23 @@ def test_run_claude_starts_a_proxy_and_stops_it(
         )
     assert result.exit_code == 7, result.output
     record = json.loads((tmp_path / "record.json").read_text())
-    assert record["argv"] == ["-p", "say hi", "--verbose"]
+    assert record["argv"][0] == "--settings"
+    assert record["argv"][2:] == ["-p", "say hi", "--verbose"]
     assert record["text"] == "through the proxy"
+    status = json.loads(record["argv"][1])["statusLine"]
+    assert status["type"] == "command"
+    shown = subprocess.run(
+        status["command"],
+        shell=True,  # as Claude Code runs it
+        input=json.dumps({"session_id": "not-seen-yet"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    # the proxy wrote the stand-in's request to the ledger the status line reads
+    assert shown.stdout == "claude-proxy · no requests yet this session\n"
+    assert record["env"]["CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY"] == "1"
     env = record["env"]
     assert env["ANTHROPIC_BASE_URL"].startswith("http://127.0.0.1:")
     assert env["ANTHROPIC_AUTH_TOKEN"] == "claude-proxy"
@@ -537,3 +595,57 @@ async def test_run_claude_keeps_the_users_mode_without_the_auto_mode_offer(
         terminal.close()
     assert not terminal.shows("Make auto mode your default permission mode")
     assert not terminal.shows("manual permission mode")
+
+
+@pytest.mark.claude_code
+async def test_the_real_claude_code_session_lands_in_the_ledger_and_the_status_line(
+    claude: str, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """`run claude` passes the statusLine settings (Claude Code accepts them), every request
+    of the session is in the ledger under Claude Code's session id, the status line of that
+    session names the upstream model, and Claude Code read the proxy's /v1/models."""
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    home = tmp_path / "claude-home"
+    home.mkdir()
+    fake_openai.enqueue(Answer(text="Hello from the upstream."))
+    data_dir = tmp_path / "data"
+    env = {
+        **launcher_env_vars(fake_openai, tmp_path),
+        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+        "DATA_DIR": str(data_dir),
+        "CLAUDE_CODE_MAX_RETRIES": "1",
+        "DISABLE_AUTOUPDATER": "1",
+    }
+    env.pop("CLAUDECODE", None)
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "claude_proxy", "run", "claude", "-p", "say hi"),
+        *("--output-format", "json"),
+        cwd=workdir,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=240)
+    assert process.returncode == 0, stdout.decode()[-2000:] + stderr.decode()[-2000:]
+    result = json.loads(stdout)
+    assert result["result"] == "Hello from the upstream."
+    rows = ledger_rows(data_dir)
+    messages = [row for row in rows if row["endpoint"] == "messages"]
+    assert messages and all(row["session"] == result["session_id"] for row in messages)
+    assert messages[-1]["upstream_model"] == "openai/gpt-4.1"
+    assert messages[-1]["output_tokens"] > 0 and messages[-1]["cost"] > 0
+    shown = subprocess.run(
+        [sys.executable, "-m", "claude_proxy.cli.statusline", "--data-dir", str(data_dir)],
+        input=json.dumps({"session_id": result["session_id"]}),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    assert shown.stdout.startswith("gpt-4.1 · ")
+    discovered = json.loads((home / ".claude" / "cache" / "gateway-models.json").read_text())
+    assert {model["id"] for model in discovered["models"]} >= {"claude-opus-5-5"}

@@ -4,7 +4,9 @@ log line per API request."""
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,7 +19,11 @@ from claude_proxy.server.keys import LOG
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.server.request_log import RequestLog
 from claude_proxy.settings import load_settings
+from claude_proxy.upstream.model_facts import facts_for
 from tests.fakes.openai_upstream import FakeOpenAI
+from tests.fakes.scripted_upstream import ScriptedUpstream, answer, usage_chunk
+from tests.helpers.ledger import ledger_rows
+from tests.helpers.repo import DATA, body_of
 
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -208,3 +214,92 @@ async def test_a_body_that_cannot_be_decoded_is_the_clients_error(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert response.status == 400
     assert body["error"]["type"] == "invalid_request_error"
+
+
+# --- the usage ledger's row --------------------------------------------------------------
+
+
+async def test_each_api_request_leaves_one_ledger_row(tmp_path: Path) -> None:
+    upstream = ScriptedUpstream()
+    cached = {**usage_chunk(1000, 40), "usage": {**usage_chunk(1000, 40)["usage"]}}
+    cached["usage"]["prompt_tokens_details"] = {"cached_tokens": 600}
+    upstream.enqueue_stream(*answer("hi")[:-1], cached)
+    recorded = DATA / "claude-code" / "01-say-hi.json"
+    body = body_of(recorded)
+    headers = json.loads((DATA / "claude-code" / "09-count-tokens.json").read_text())["_headers"]
+    settings = load_settings({"data_dir": tmp_path, "openai_api_key": "sk-x"}, env_file=None)
+    async with serving_on_loopback(create_app(settings, upstream=upstream)) as url:
+        async with aiohttp.ClientSession() as session:
+            streamed = await session.post(f"{url}/v1/messages", json=body)
+            await streamed.read()
+            counted = await session.post(
+                f"{url}/v1/messages/count_tokens",
+                json={"model": "claude-haiku-4-5", "messages": HELLO},
+                headers={"x-claude-code-session-id": headers["x-claude-code-session-id"]},
+            )
+            refused = await session.post(f"{url}/v1/messages", json={"model": "claude-opus-5-5"})
+            await session.get(f"{url}/v1/models")
+            await session.get(f"{url}/health")
+    assert (streamed.status, counted.status, refused.status) == (200, 200, 400)
+    rows = ledger_rows(tmp_path)
+    assert [row["endpoint"] for row in rows] == ["messages", "count_tokens", "messages"]
+    first, count, error = rows
+    usage = {
+        "input_tokens": 400,
+        "output_tokens": 40,
+        "cache_read_input_tokens": 600,
+        "cache_creation_input_tokens": 0,
+    }
+    assert first == {
+        **first,
+        "session": "00000000-0000-4000-8000-000000000001",
+        "requested_model": "claude-opus-5-5",
+        "upstream_model": "openai/gpt-4.1",
+        "provider": "openai",
+        "input_tokens": 400,
+        "output_tokens": 40,
+        "cache_read_tokens": 600,
+        "cache_write_tokens": 0,
+        "cost": pytest.approx(facts_for("openai/gpt-4.1").cost(usage)),
+        "status": 200,
+        "error_type": None,
+    }
+    assert first["latency_ms"] > 0 and first["request_id"].startswith("req_")
+    assert count["session"] == "00000000-0000-4000-8000-000000000009"
+    assert count["upstream_model"] == "openai/gpt-4.1-mini"
+    assert (error["status"], error["error_type"]) == (400, "invalid_request_error")
+    assert error["session"] is None
+
+
+async def test_the_ledger_keeps_no_text_of_the_request(tmp_path: Path) -> None:
+    upstream = ScriptedUpstream()
+    upstream.enqueue_stream(*answer("the-secret-answer"))
+    settings = load_settings(
+        {"data_dir": tmp_path, "openai_api_key": "sk-secret-key-123"}, env_file=None
+    )
+    prompt = [{"role": "user", "content": "the-secret-prompt"}]
+    async with serving_on_loopback(create_app(settings, upstream=upstream)) as url:
+        async with aiohttp.ClientSession() as session:
+            payload = {"model": "claude-opus-5-5", "max_tokens": 5, "messages": prompt}
+            response = await session.post(
+                f"{url}/v1/messages",
+                json={**payload, "stream": True},
+                headers={"x-api-key": "sk-client-key-456"},
+            )
+            await response.read()
+    assert len(ledger_rows(tmp_path)) == 1
+    stored = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
+    for text in (b"the-secret", b"sk-secret-key-123", b"sk-client-key-456"):
+        assert text not in stored
+
+
+async def test_a_session_header_that_is_not_an_id_is_not_kept(tmp_path: Path) -> None:
+    settings = load_settings({"data_dir": tmp_path}, env_file=None)
+    async with serving_on_loopback(create_app(settings, upstream=ScriptedUpstream())) as url:
+        async with aiohttp.ClientSession() as session:
+            await session.post(
+                f"{url}/v1/messages",
+                json={"model": "claude-opus-5-5"},
+                headers={"x-claude-code-session-id": "x" * 500},
+            )
+    assert [row["session"] for row in ledger_rows(tmp_path)] == [None]

@@ -3,12 +3,15 @@ model answers for it, paged as Anthropic pages."""
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 import anthropic
 import pytest
 
 from claude_proxy import errors
-from claude_proxy.server.models import CLAUDE_MODELS, paginate, parse_limit
+from claude_proxy.server.models import CLAUDE_MODELS, describe, paginate, parse_limit, size
+from claude_proxy.upstream.model_facts import facts_for
 
 ENTRIES = [{"id": f"m{n}"} for n in range(5)]
 
@@ -19,9 +22,64 @@ async def test_models_list_and_one(client: anthropic.AsyncAnthropic) -> None:
     assert "claude-opus-5-5" in ids and "claude-3-5-haiku-20241022" in ids
     assert all(model.type == "model" for model in page.data)
     opus = await client.models.retrieve("claude-opus-5-5")
-    assert opus.display_name == "Claude Opus 5.5 (served by openai/gpt-4.1)"
+    assert opus.display_name == "Claude Opus 5.5 → gpt-4.1"
     haiku = await client.models.retrieve("claude-haiku-5-5")
-    assert "gpt-4.1-mini" in haiku.display_name
+    assert haiku.display_name == "Claude Haiku 5.5 → gpt-4.1-mini"
+
+
+async def test_the_sdk_parses_every_field_with_the_upstreams_limits(
+    client: anthropic.AsyncAnthropic,
+) -> None:
+    models = {model.id: model async for model in client.models.list(limit=1000)}
+    opus = models["claude-opus-5-5"]
+    assert isinstance(opus, anthropic.types.ModelInfo)
+    assert opus.lifecycle == "active" and opus.created_at.year == 2026
+    facts = facts_for("openai/gpt-4.1")
+    assert (opus.max_input_tokens, opus.max_tokens) == (
+        facts.max_input_tokens,
+        facts.max_output_tokens,
+    )
+    assert models["claude-haiku-4-5-20251001"].max_tokens == 32768  # gpt-4.1-mini's
+
+
+async def test_what_claude_codes_model_discovery_reads(proxy_url: str) -> None:
+    """Claude Code 2.1.330 asks for `?limit=1000`, keeps ids matching /(claude|anthropic)/i,
+    labels each with `display_name` and shows `description` (cut at 100) under it."""
+    async with aiohttp.ClientSession() as session:
+        response = await session.get(f"{proxy_url}/v1/models?limit=1000")
+        body = await response.json()
+    assert body["has_more"] is False
+    listed = {entry["id"]: entry for entry in body["data"]}
+    assert {model_id for model_id, _, _ in CLAUDE_MODELS} == set(listed)
+    assert all(re.search("claude|anthropic", model_id, re.I) for model_id in listed)
+    sonnet = listed["claude-sonnet-4-5-20250929"]
+    assert sonnet["display_name"] == "Claude Sonnet 4.5 → gpt-4.1"
+    assert sonnet["description"] == "openai/gpt-4.1 · 1M context · 33K out · $2/$8 per Mtok"
+    assert all(len(entry["description"]) <= 100 for entry in body["data"])
+    for entry in body["data"]:  # the SDK's model, validated, not merely constructed
+        anthropic.types.ModelInfo.model_validate(entry)
+
+
+@pytest.mark.parametrize(
+    ("model", "window", "output", "text"),
+    [
+        ("openai/gpt-4.1", 1_047_576, 32_768, "openai/gpt-4.1 · 1M context · 33K out · $2/$8 per Mtok"),
+        ("gemini/gemini-2.5-flash", 1_048_576, 65_535,
+         "gemini/gemini-2.5-flash · 1M context · 66K out · $0.30/$2.50 per Mtok"),
+        ("openai/unknown-model", None, None, "openai/unknown-model"),
+        ("openai/gpt-4o", 128_000, 16_384, "openai/gpt-4o · 128K context · 16K out · $2.50/$10 per Mtok"),
+    ],
+)  # fmt: skip
+def test_describe(model: str, window: int | None, output: int | None, text: str) -> None:
+    assert describe(model, window, output) == text
+
+
+@pytest.mark.parametrize(
+    ("tokens", "text"),
+    [(999, "999"), (8192, "8K"), (128_000, "128K"), (1_000_000, "1M"), (2_097_152, "2.1M")],
+)
+def test_size(tokens: int, text: str) -> None:
+    assert size(tokens) == text
 
 
 async def test_models_pagination(proxy_url: str) -> None:
@@ -93,4 +151,4 @@ async def test_an_alias_is_a_model_too(proxy_url: str) -> None:
         response = await session.get(f"{proxy_url}/v1/models/sonnet")
         body = await response.json()
     assert response.status == 200
-    assert body["id"] == "sonnet" and body["display_name"] == "sonnet (served by openai/gpt-4.1)"
+    assert body["id"] == "sonnet" and body["display_name"] == "sonnet → gpt-4.1"

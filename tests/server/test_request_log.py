@@ -3,13 +3,17 @@ one plain log line (and, by `serve --debug-rich`, as a rich one)."""
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 
 from claude_proxy import errors
 from claude_proxy.model_map import ModelChoice
 from claude_proxy.server.request_log import RequestLog
+from claude_proxy.upstream.model_facts import facts_for
+from tests.helpers.repo import DATA, body_of
 
 CHOICE = ModelChoice("claude-opus-5-5", "openai/gpt-4.1", "openai", "opus -> default big_model")
 
@@ -108,3 +112,77 @@ def test_the_line_shows_tokens_and_the_cache_hit_rate(
 
 def test_no_usage_no_rate() -> None:
     assert RequestLog("req_abc", "POST", "/v1/messages").cache_hit_rate is None
+
+
+# --- what the usage ledger takes from it -------------------------------------------------
+
+
+@pytest.mark.parametrize("recorded", sorted((DATA / "claude-code").glob("*.json")))
+def test_the_session_of_every_recorded_claude_code_request(recorded: Path) -> None:
+    body = body_of(recorded)
+    log = RequestLog("req_1", "POST", "/v1/messages")
+    log.count(body)
+    header = json.loads(recorded.read_text())["_headers"]["x-claude-code-session-id"]
+    if "metadata" in body:
+        assert log.session == header
+    else:  # count_tokens carries no metadata: the middleware takes the header
+        assert log.session is None
+
+
+def test_a_later_body_without_a_session_keeps_the_headers() -> None:
+    log = RequestLog("req_1", "POST", "/v1/messages", session="from-header")
+    log.count({"messages": [], "metadata": {"user_id": "someone"}})
+    assert log.session == "from-header"
+
+
+def test_cost_needs_usage_and_a_priced_model() -> None:
+    log = RequestLog("req_1", "POST", "/v1/messages", choice=CHOICE)
+    assert log.cost is None
+    log.usage = {"input_tokens": 1000, "output_tokens": 100}
+    assert log.cost == facts_for("openai/gpt-4.1").cost(log.usage)
+    assert log.cost is not None and log.cost > 0
+    log.choice = ModelChoice("claude-opus-5-5", "openai/not-a-model", "openai", "test")
+    assert log.cost is None
+
+
+def test_only_api_requests_have_a_row() -> None:
+    assert RequestLog("req_1", "GET", "/v1/models").row() is None
+    assert RequestLog("req_1", "GET", "/v1/messages").row() is None
+    log = RequestLog("req_1", "POST", "/v1/messages/count_tokens", session="s")
+    log.finish(200, None)
+    row = log.row()
+    assert row is not None
+    assert (row.endpoint, row.session, row.status, row.requested_model) == (
+        "count_tokens",
+        "s",
+        200,
+        None,
+    )
+    assert row.time == log.finished
+
+
+def test_the_row_carries_the_usage_and_the_error() -> None:
+    log = RequestLog("req_1", "POST", "/v1/messages", choice=CHOICE)
+    log.usage = {
+        "input_tokens": 5,
+        "output_tokens": 6,
+        "cache_read_input_tokens": 7,
+        "cache_creation_input_tokens": 8,
+    }
+    log.finish(529, errors.OverloadedError("busy"))
+    row = log.row()
+    assert row is not None
+    assert (row.input_tokens, row.output_tokens, row.cache_read_tokens) == (5, 6, 7)
+    assert row.cache_write_tokens == 8
+    assert (row.upstream_model, row.provider) == ("openai/gpt-4.1", "openai")
+    assert (row.status, row.error_type) == (529, "overloaded_error")
+    assert row.cost == log.cost
+
+
+def test_a_huge_model_name_is_cut_short_in_the_row() -> None:
+    name = "gpt-" + "x" * 30_000
+    choice = ModelChoice(name, f"openai/{name}", "openai", "passed through")
+    log = RequestLog("req_1", "POST", "/v1/messages", choice=choice)
+    row = log.row()
+    assert row is not None and row.requested_model is not None and row.upstream_model is not None
+    assert len(row.requested_model) < 250 and len(row.upstream_model) < 250

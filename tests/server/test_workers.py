@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.fakes.openai_upstream import Answer, FakeOpenAI
+from tests.helpers.ledger import ledger_rows
 from tests.helpers.ports import free_port
 from tests.helpers.serve_process import serve_env, start_serve, wait_for_health
 
@@ -28,7 +29,11 @@ def children(pid: int) -> set[int]:
 
 async def test_two_workers_serve_one_port(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     port = free_port()
-    env = serve_env(OPENAI_API_KEY="sk-test", OPENAI_API_BASE=fake_openai.base_url)
+    env = serve_env(
+        OPENAI_API_KEY="sk-test",
+        OPENAI_API_BASE=fake_openai.base_url,
+        DATA_DIR=str(tmp_path / "data"),
+    )
     process = await start_serve(tmp_path, env, "--port", str(port), "--workers", "2")
     try:
         url = f"http://127.0.0.1:{port}"
@@ -54,3 +59,5 @@ async def test_two_workers_serve_one_port(fake_openai: FakeOpenAI, tmp_path: Pat
     assert process.returncode == 0, stderr.decode()[-2000:]
     assert "Booting worker" in stderr.decode()
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    # both workers wrote the one ledger; each flushed its rows as it stopped
+    assert len({row["request_id"] for row in ledger_rows(tmp_path / "data")}) == 8

@@ -127,6 +127,50 @@ def test_prices_come_from_the_entry() -> None:
     assert facts_for("openai/never-heard-of-it").prices == {}
 
 
+PRICED = [
+    "openai/gpt-4.1",
+    "openai/gpt-4.1-mini",
+    "openai/gpt-4o",
+    "openai/o3",
+    "gemini/gemini-2.5-flash",
+    "gemini/gemini-2.5-pro",
+    "anthropic/claude-sonnet-4-5-20250929",
+    "together_ai/Qwen/QwQ-32B",
+]
+
+
+@pytest.mark.parametrize("model", PRICED)
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"input_tokens": 1200, "output_tokens": 300},
+        {
+            "input_tokens": 800,
+            "output_tokens": 50,
+            "cache_read_input_tokens": 4000,
+            "cache_creation_input_tokens": 700,
+        },
+    ],
+)
+def test_cost_equals_litellms(litellm: Any, model: str, usage: dict[str, int]) -> None:
+    read = usage.get("cache_read_input_tokens", 0)
+    written = usage.get("cache_creation_input_tokens", 0)
+    prompt, completion = litellm.cost_per_token(
+        model=model,
+        prompt_tokens=usage["input_tokens"] + read + written,
+        completion_tokens=usage["output_tokens"],
+        cache_read_input_tokens=read,
+        cache_creation_input_tokens=written,
+    )
+    assert facts_for(model).cost(usage) == pytest.approx(prompt + completion, rel=1e-9)
+
+
+def test_an_unpriced_model_has_no_cost() -> None:
+    assert facts_for("openai/never-heard-of-it").cost({"input_tokens": 10}) is None
+    maverick = "together_ai/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"
+    assert facts_for(maverick).cost({"input_tokens": 10}) is None  # LiteLLM: not mapped
+
+
 def test_unknown_models_have_no_limits() -> None:
     facts = facts_for("together_ai/some/unlisted-model")
     assert isinstance(facts, ModelFacts)

@@ -1,0 +1,1 @@
+"""The usage ledger: one SQLite row per API request, written off the request path."""
