@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from claude_proxy.cli.app import app
 from claude_proxy.cli.local_proxy import probe_health
-from claude_proxy.cli.run import client_environment, for_claude_code
+from claude_proxy.cli.run import client_environment, for_claude_code, with_flags
 from claude_proxy.server.app import create_app
 from claude_proxy.settings import load_settings
 from tests.fakes.in_thread import serve_in_thread
@@ -154,6 +154,30 @@ def test_run_no_statusline_passes_claudes_arguments_untouched(
     assert json.loads((tmp_path / "record.json").read_text())["argv"] == ["-p", "hi"]
 
 
+def test_the_launchers_flags_and_the_status_line_share_one_settings_flag() -> None:
+    status = ["claude", "--settings", json.dumps({"statusLine": {"type": "command"}}), "-p", "x"]
+    mode = ["--settings", json.dumps({"permissions": {"defaultMode": "acceptEdits"}})]
+    merged = with_flags(status, [*mode, "--session-id", "s1"])
+    assert merged[:2] == ["claude", "--settings"] and merged[3:] == [
+        "--session-id",
+        "s1",
+        "-p",
+        "x",
+    ]
+    assert json.loads(merged[2]) == {
+        "statusLine": {"type": "command"},
+        "permissions": {"defaultMode": "acceptEdits"},
+    }
+    assert with_flags(["claude", "-p", "x"], ["--session-id", "s1"]) == [
+        "claude",
+        "--session-id",
+        "s1",
+        "-p",
+        "x",
+    ]
+    assert with_flags(status, []) == status
+
+
 def test_run_claude_starts_a_proxy_and_stops_it(
     bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -242,7 +266,7 @@ def test_run_claude_starts_a_session_in_manual_mode_with_its_own_id(
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("WRITE_TRANSCRIPT", "1")
-    result = CliRunner().invoke(app, ["run", "claude", "fix the bug"])
+    result = CliRunner().invoke(app, ["run", "--no-statusline", "claude", "fix the bug"])
     assert result.exit_code == 7, result.output
     argv = json.loads((tmp_path / "record.json").read_text())["argv"]
     assert argv[:3] == ["--permission-mode", "manual", "--session-id"]
@@ -258,7 +282,7 @@ def test_run_claude_resume_passes_through_and_names_the_session_again(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("WRITE_TRANSCRIPT", "1")
     session = "0b5d6a4e-3f0c-4b8e-9d0a-2c1e5f7a9b3d"
-    result = CliRunner().invoke(app, ["run", "claude", "--resume", session])
+    result = CliRunner().invoke(app, ["run", "--no-statusline", "claude", "--resume", session])
     assert result.exit_code == 7, result.output
     argv = json.loads((tmp_path / "record.json").read_text())["argv"]
     assert argv == ["--permission-mode", "manual", "--resume", session]
@@ -269,7 +293,9 @@ def test_run_claude_keeps_the_users_mode_and_says_nothing_of_a_session_never_sav
     bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answering_upstream: FakeOpenAI
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    result = CliRunner().invoke(app, ["run", "claude", "--permission-mode", "acceptEdits"])
+    result = CliRunner().invoke(
+        app, ["run", "--no-statusline", "claude", "--permission-mode", "acceptEdits"]
+    )
     assert result.exit_code == 7, result.output
     argv = json.loads((tmp_path / "record.json").read_text())["argv"]
     assert argv[:2] == ["--session-id", argv[1]] and argv[2:] == [
