@@ -29,3 +29,17 @@ def json_delta(index: int, partial_json: str) -> Event:
 
 def block_stop(index: int) -> Event:
     return ("content_block_stop", {"type": "content_block_stop", "index": index})
+
+
+def add_delta(block: dict[str, Any], delta: dict[str, Any], partial_json: list[str]) -> None:
+    """Apply one `content_block_delta` to the block it belongs to; a tool's JSON fragments
+    go to `partial_json`, to be parsed once the block stops."""
+    kind = delta.get("type")
+    if kind == "text_delta":
+        block["text"] = block.get("text", "") + delta["text"]
+    elif kind == "thinking_delta":
+        block["thinking"] = block.get("thinking", "") + delta["thinking"]
+    elif kind == "signature_delta":
+        block["signature"] = delta["signature"]
+    elif kind == "input_json_delta":
+        partial_json.append(delta["partial_json"])

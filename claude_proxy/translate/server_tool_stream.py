@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from claude_proxy.translate.events import Event
+from claude_proxy.translate.events import Event, add_delta
 from claude_proxy.translate.server_tool_blocks import server_tool_id, server_tool_use
 from claude_proxy.translate.stream import StreamTranslator
 from claude_proxy.translate.target import Target
@@ -171,16 +171,7 @@ class ServerToolStream:
         return block
 
     def _accumulate(self, index: int, delta: Block) -> None:
-        block = self._open[index]
-        kind = delta.get("type")
-        if kind == "text_delta":
-            block["text"] = block.get("text", "") + delta["text"]
-        elif kind == "thinking_delta":
-            block["thinking"] = block.get("thinking", "") + delta["thinking"]
-        elif kind == "signature_delta":
-            block["signature"] = delta["signature"]
-        elif kind == "input_json_delta":
-            self._json[index].append(delta["partial_json"])
+        add_delta(self._open[index], delta, self._json[index])
 
     def _close(self, index: int) -> None:
         block = self._open.pop(index)

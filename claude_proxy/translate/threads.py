@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from claude_proxy.errors import InvalidRequestError
-from claude_proxy.translate.events import Event
+from claude_proxy.translate.events import Event, add_delta
 
 THREADS_BETA = "message-threads-2026-08-12"
 KEPT_FIELDS = ("system", "tools")
@@ -113,15 +113,3 @@ def streamed_message(message_id: str, events: list[Event]) -> dict[str, Any] | N
             block["input"] = json.loads("".join(partial_json[index]))
         message["content"].append(block)
     return message
-
-
-def add_delta(block: dict[str, Any], delta: dict[str, Any], partial_json: list[str]) -> None:
-    kind = delta.get("type")
-    if kind == "text_delta":
-        block["text"] = block.get("text", "") + delta["text"]
-    elif kind == "thinking_delta":
-        block["thinking"] = block.get("thinking", "") + delta["thinking"]
-    elif kind == "signature_delta":
-        block["signature"] = delta["signature"]
-    elif kind == "input_json_delta":
-        partial_json.append(delta["partial_json"])

@@ -8,6 +8,7 @@ from claude_proxy.settings import Settings
 from claude_proxy.translate.web_results import SearchHit
 from claude_proxy.web_tools.search import (
     Query,
+    hits_in,
     kept,
     request_json,
     text_of,
@@ -33,18 +34,10 @@ async def search(settings: Settings, query: Query) -> list[SearchHit]:
 def hits_of(answer: Any) -> list[SearchHit]:
     web = answer.get("web") if isinstance(answer, dict) else None
     results = web.get("results") if isinstance(web, dict) else None
-    hits = []
-    for item in results if isinstance(results, list) else []:
-        if not isinstance(item, dict) or not text_of(item.get("url")):
-            continue
-        snippets = [text_of(item.get("description"))]
-        snippets += [text_of(extra) for extra in item.get("extra_snippets") or []]
-        hits.append(
-            SearchHit(
-                url=item["url"],
-                title=text_of(item.get("title")) or item["url"],
-                text="\n".join(snippet for snippet in snippets if snippet),
-                page_age=text_of(item.get("page_age")) or text_of(item.get("age")) or None,
-            )
-        )
-    return hits
+    return hits_in(results, snippets_of, ("page_age", "age"))
+
+
+def snippets_of(item: dict[str, Any]) -> str:
+    snippets = [text_of(item.get("description"))]
+    snippets += [text_of(extra) for extra in item.get("extra_snippets") or []]
+    return "\n".join(snippet for snippet in snippets if snippet)

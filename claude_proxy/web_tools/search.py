@@ -87,3 +87,24 @@ async def request_json(
 
 def text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+def hits_in(
+    results: Any, text: Callable[[dict[str, Any]], str], age_keys: tuple[str, ...]
+) -> list[SearchHit]:
+    """A backend's result list as hits: each item a dict with a `url` (the rest are skipped),
+    its `title`, its text as `text` reads it, and the first of `age_keys` it has."""
+    hits = []
+    for item in results if isinstance(results, list) else []:
+        if not isinstance(item, dict) or not text_of(item.get("url")):
+            continue
+        ages = (text_of(item.get(key)) for key in age_keys)
+        hits.append(
+            SearchHit(
+                url=item["url"],
+                title=text_of(item.get("title")) or item["url"],
+                text=text(item),
+                page_age=next((age for age in ages if age), None),
+            )
+        )
+    return hits

@@ -9,6 +9,7 @@ from claude_proxy.settings import Settings
 from claude_proxy.translate.web_results import SearchHit
 from claude_proxy.web_tools.search import (
     Query,
+    hits_in,
     kept,
     request_json,
     text_of,
@@ -26,16 +27,4 @@ async def search(settings: Settings, query: Query) -> list[SearchHit]:
 
 def hits_of(answer: Any) -> list[SearchHit]:
     results = answer.get("results") if isinstance(answer, dict) else None
-    hits = []
-    for item in results if isinstance(results, list) else []:
-        if not isinstance(item, dict) or not text_of(item.get("url")):
-            continue
-        hits.append(
-            SearchHit(
-                url=item["url"],
-                title=text_of(item.get("title")) or item["url"],
-                text=text_of(item.get("content")),
-                page_age=text_of(item.get("publishedDate")) or None,
-            )
-        )
-    return hits
+    return hits_in(results, lambda item: text_of(item.get("content")), ("publishedDate",))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from claude_proxy.translate.events import (
     Event,
+    add_delta,
     block_delta,
     block_stop,
     json_delta,
@@ -42,3 +45,19 @@ def test_block_delta_and_stop_carry_their_index() -> None:
 def test_each_event_is_a_fresh_dict() -> None:
     first, second = text_delta(0, "a"), text_delta(0, "a")
     assert first == second and first[1] is not second[1]
+
+
+def test_add_delta_builds_each_kind_of_block() -> None:
+    text: dict[str, Any] = {"type": "text", "text": ""}
+    thinking: dict[str, Any] = {"type": "thinking", "thinking": ""}
+    fragments: list[str] = []
+    add_delta(text, {"type": "text_delta", "text": "Hel"}, fragments)
+    add_delta(text, {"type": "text_delta", "text": "lo"}, fragments)
+    add_delta(thinking, {"type": "thinking_delta", "thinking": "hmm"}, fragments)
+    add_delta(thinking, {"type": "signature_delta", "signature": "sig"}, fragments)
+    tool: dict[str, Any] = {"type": "tool_use", "input": {}}
+    add_delta(tool, {"type": "input_json_delta", "partial_json": '{"a": '}, fragments)
+    add_delta(tool, {"type": "input_json_delta", "partial_json": "1}"}, fragments)
+    assert text["text"] == "Hello"
+    assert thinking == {"type": "thinking", "thinking": "hmm", "signature": "sig"}
+    assert "".join(fragments) == '{"a": 1}' and tool == {"type": "tool_use", "input": {}}
