@@ -23,7 +23,7 @@ import pytest
 from aiohttp import web
 
 from tests.fakes.gemini_upstream import API_KEY, FakeGemini
-from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
+from tests.fakes.openai_upstream import FakeOpenAI
 from tests.fakes.web_services import FakeWeb
 from tests.helpers.claude_code import run_claude
 from tests.helpers.model_turns import Step, gemini_turns, openai_turns
@@ -128,40 +128,35 @@ async def https_site(tmp_path: Path) -> AsyncIterator[tuple[str, Path, FakeWeb]]
 @pytest.mark.claude_code
 async def test_claude_code_web_fetch_reaches_the_model_through_the_proxy(
     claude: str,
-    proxy_url: str,
-    fake_openai: FakeOpenAI,
+    upstream: tuple[str, Callable[[list[Step]], None], Callable[[], list[str]]],
     https_site: tuple[str, Path, FakeWeb],
+    fake_gemini: FakeGemini,
     tmp_path: Path,
 ) -> None:
+    url, script, sent = upstream
     base, cert, site = https_site
     home = tmp_path / "claude-home" / ".claude"
     home.mkdir(parents=True)
     # Its pre-flight asks api.anthropic.com whether the domain may be fetched: offline, no.
     (home / "settings.json").write_text(json.dumps({"skipWebFetchPreflight": True}))
     page = f"{base}/site/page.html"
-    fake_openai.enqueue(
-        Answer(
-            tool_calls=[
-                ToolCall("call_f", "WebFetch", json.dumps({"url": page, "prompt": "The answer?"}))
-            ]
-        ),
-        Answer(text="The page says forty-two."),
-        Answer(text="It is forty-two."),
+    script(
+        [
+            ("call", ("WebFetch", {"url": page, "prompt": "The answer?"})),  # the main model
+            ("text", "The page says forty-two."),  # WebFetch's own request about the page
+            ("text", "It is forty-two."),  # the main model, last turn
+        ]
     )
     workdir = tmp_path / "project"
     workdir.mkdir()
     result = await run_claude(
-        claude,
-        proxy_url,
-        workdir,
-        "Fetch the page.",
-        "WebFetch",
-        {"NODE_EXTRA_CA_CERTS": str(cert)},
+        claude, url, workdir, "Fetch the page.", "WebFetch", {"NODE_EXTRA_CA_CERTS": str(cert)}
     )
 
+    assert result["is_error"] is False
     assert result["result"] == "It is forty-two."
     assert [r["path"] for r in site.requests] == ["/site/page.html"]
-    _, summary, main_after = fake_openai.requests
-    assert "The answer is **forty-two**." in json.dumps(summary["messages"])
-    tool_turns = [m for m in main_after["messages"] if m["role"] == "tool"]
-    assert [m["content"] for m in tool_turns] == ["The page says forty-two."]
+    _, summary, main_after = sent()
+    assert "The answer is **forty-two**." in summary  # the page's text reached the model
+    assert "The page says forty-two." in main_after  # and its summary the main model
+    assert fake_gemini.rejections == []
