@@ -103,7 +103,12 @@ def test_the_status_line_names_the_upstream_model_and_the_cost(claude: str, tmp_
         try:
             before = screen.wait_for(r"claude-proxy · no requests yet this session")
             assert before is not None, screen.text()[-3000:]
-            os.write(leader, b"hello\r")
+            # Typed, then Enter once it shows: text and Enter in one write read as a paste
+            # (whose Enter does not submit) when the TUI is slow to read them.
+            os.write(leader, b"hello")
+            typed = screen.wait_for(r"hello")
+            assert typed is not None, screen.text()[-3000:]
+            os.write(leader, b"\r")
             after = screen.wait_for(r"gpt-4\.1 · \d+ ?in, \d+ out · cache ?\d+% · ?\$\d\.\d{4}")
             assert after is not None, screen.text()[-3000:]
         finally:
