@@ -505,3 +505,29 @@ async def test_a_cited_answer_sent_back_reaches_the_upstream_as_the_model_wrote_
     assert replay["messages"][3]["content"] == CITING
     assert "cpxci1." not in json.dumps(replay) and "encrypted_index" not in json.dumps(replay)
     assert tool_messages(replay) == tool_messages(fake_openai.requests[1])
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_the_next_round_reads_a_cited_text_as_the_model_wrote_it(
+    web_proxy: str, fake_openai: FakeOpenAI, stream: bool
+) -> None:
+    fake_openai.enqueue(
+        Answer(tool_calls=[search_call("topic")]),
+        Answer(text="Alpha first.[web:1] More:", tool_calls=[search_call("more", "call_s2")]),
+        Answer(text="Bravo.[web:5]"),
+    )
+    if stream:
+        events = await ask_streamed(web_proxy, body([SEARCH_TOOL]))
+        deltas = [d["delta"] for n, d in events if n == "content_block_delta"]
+        cited = [d["citation"]["url"] for d in deltas if d["type"] == "citations_delta"]
+    else:
+        message = await ask(web_proxy, body([SEARCH_TOOL]))
+        cited = [
+            c.url for b in message.content if isinstance(b, TextBlock) for c in b.citations or []
+        ]
+    # each search gives the fake three hits: the second search's are numbered 4 to 6
+    assert cited == ["https://docs.example.com/a", "https://other.test/b"]
+    third = fake_openai.requests[2]["messages"]
+    assert third[3]["content"] == "Alpha first.[web:1] More:"
+    (_, second_results) = tool_messages(fake_openai.requests[2])
+    assert "[web:4] Example A" in second_results and "[web:5] Other B" in second_results
