@@ -25,6 +25,8 @@ from claude_proxy.providers import Quirks
 from claude_proxy.server.keys import LOG, SETTINGS, UPSTREAM
 from claude_proxy.server.stream_writer import MODEL_HEADER, Deadlines, filtered, write_stream
 from claude_proxy.settings import Settings
+from claude_proxy.translate.citation_stream import cite_content
+from claude_proxy.translate.citations import numbered_results, results_in
 from claude_proxy.translate.fetchable_urls import admits, fetchable_urls, in_context, result_urls
 from claude_proxy.translate.request import to_openai_request
 from claude_proxy.translate.response import to_anthropic_message
@@ -185,6 +187,7 @@ async def answer_with_web_tools(
             server_names=set(runner.tools),
             stop_sequences=body.get("stop_sequences") or None,
             target=target,
+            first_result=results_in(body["messages"]) + 1,
         )
         return await write_stream(
             request,
@@ -215,6 +218,7 @@ async def complete_rounds(
     upstream = request.app[UPSTREAM]
     content: list[Block] = []
     usage = dict.fromkeys(USAGE_KEYS, 0)
+    first_result = results_in(body["messages"]) + 1
     for number in range(MAX_ROUNDS):
         this_round = round_body(body, content, number, runner)
         completion = await upstream.complete(openai_request_of(this_round, target, quirks))
@@ -227,7 +231,7 @@ async def complete_rounds(
         for key in USAGE_KEYS:
             usage[key] += count_of(message["usage"].get(key))
         turn, calls = as_server_calls(message["content"], runner.tools)
-        content += turn
+        content += cite_content(turn, numbered_results(content, first_result))
         if not calls:
             break
         content += await runner.run_all(calls)

@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from claude_proxy.translate.citations import with_markers
 from claude_proxy.translate.content import (
     Block,
     Part,
@@ -119,7 +120,7 @@ class _Conversation:
         texts: list[Part] = []
         calls: list[dict[str, Any]] = []
         thinking: list[Block] = []
-        for block in blocks:
+        for block in with_markers(blocks):
             if block.get("type") == "tool_use":
                 calls.append(to_tool_call(block))
             elif block.get("type") in THINKING_TYPES:

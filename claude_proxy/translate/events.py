@@ -43,3 +43,5 @@ def add_delta(block: dict[str, Any], delta: dict[str, Any], partial_json: list[s
         block["signature"] = delta["signature"]
     elif kind == "input_json_delta":
         partial_json.append(delta["partial_json"])
+    elif kind == "citations_delta":
+        block["citations"] = [*(block.get("citations") or []), delta["citation"]]

@@ -11,7 +11,8 @@ the proxy's web tools.
 
 Each round runs through its own `StreamTranslator`; this class renumbers its blocks after
 the ones already sent, drops its message_start and message_delta, turns its calls of server
-tools into `server_tool_use` blocks, and keeps every block whole (`content`) for the next
+tools into `server_tool_use` blocks, cuts its text at the markers that cite this request's
+search results (`citation_stream.py`), and keeps every block whole (`content`) for the next
 round's request. It has `StreamTranslator`'s face (`start`, `feed`, `finish`, `abort`,
 `upstream_finished`, `stopped`), so `server/stream_writer.py` writes it unchanged.
 """
@@ -21,6 +22,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from claude_proxy.translate.citation_stream import CitedText
+from claude_proxy.translate.citations import Source, numbered_results
 from claude_proxy.translate.events import Event, add_delta
 from claude_proxy.translate.server_tool_blocks import server_tool_id, server_tool_use
 from claude_proxy.translate.stream import StreamTranslator
@@ -50,7 +53,10 @@ class ServerToolStream:
         server_names: set[str],
         stop_sequences: list[str] | None = None,
         target: Target | None = None,
+        first_result: int = 1,
     ) -> None:
+        """`first_result`: the number of this request's first search result (those of the
+        conversation before come first)."""
         self._options: dict[str, Any] = {
             "requested_model": requested_model,
             "stop_sequences": stop_sequences,
@@ -59,9 +65,15 @@ class ServerToolStream:
         self._outer = self._make()
         self._round = self._make()
         self._names = server_names
-        self._base = 0
-        """Where the current round's block 0 sits in the message."""
+        self._indexes: dict[int, int] = {}
+        """The current round's block indexes -> the message's."""
         self._next = 0
+        self._first_result = first_result
+        self._sources: dict[int, Source] = {}
+        """This request's search results so far, by number: what a marker can cite."""
+        self._cited: CitedText | None = None
+        self._cited_index: int | None = None
+        """The round's text block being cut at markers, and its index in the round."""
         self._open: dict[int, Block] = {}
         self._json: dict[int, list[str]] = {}
         self.content: list[Block] = []
@@ -99,7 +111,7 @@ class ServerToolStream:
             self.requests = {**self.requests, **chunk["requests"]}
             return events + self.add_results(chunk["blocks"])
         if self._round_done:  # the first chunk of the next round
-            self._base = self._next
+            self._indexes = {}
             self._round = self._make()
             self._round_done = False
         return events + self._relay(self._round.feed(chunk))
@@ -116,12 +128,13 @@ class ServerToolStream:
         round."""
         events: list[Event] = []
         for block in blocks:
-            index = self._next
-            self._next += 1
+            index = self._allocate()
             self.content.append(block)
             start = {"type": "content_block_start", "index": index, "content_block": block}
             events.append(("content_block_start", start))
             events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        first = self._first_result + len(self._sources)
+        self._sources.update(numbered_results(blocks, first))
         return events
 
     def set_stop_reason(self, reason: str) -> None:
@@ -142,6 +155,11 @@ class ServerToolStream:
     def _make(self) -> StreamTranslator:
         return StreamTranslator(**self._options)
 
+    def _allocate(self) -> int:
+        index = self._next
+        self._next += 1
+        return index
+
     def _relay(self, events: list[Event]) -> list[Event]:
         out: list[Event] = []
         for name, data in events:
@@ -150,15 +168,39 @@ class ServerToolStream:
             if name == "message_delta":
                 self._note_delta(data)
                 continue
-            data = {**data, "index": data["index"] + self._base}
-            if name == "content_block_start":
-                data["content_block"] = self._opened(data["index"], data["content_block"])
-            elif name == "content_block_delta":
-                self._accumulate(data["index"], data["delta"])
-            elif name == "content_block_stop":
-                self._close(data["index"])
-            out.append((name, data))
+            for event in self._renumbered(name, data):
+                self._record(*event)
+                out.append(event)
         return out
+
+    def _renumbered(self, name: str, data: dict[str, Any]) -> list[Event]:
+        """A round's block event as the message's events: the block renumbered, or its text
+        cut at markers."""
+        inner = data["index"]
+        if name == "content_block_start":
+            block = data["content_block"]
+            if block.get("type") == "text" and self._sources:
+                self._cited = CitedText(self._sources, self._allocate)
+                self._cited_index = inner
+                return self._cited.start()
+            self._indexes[inner] = self._allocate()
+        elif self._cited is not None and inner == self._cited_index:
+            if name == "content_block_stop":
+                cited, self._cited = self._cited, None
+                return cited.finish()
+            delta = data["delta"]
+            if delta.get("type") == "text_delta":
+                return self._cited.feed(delta["text"])
+        return [(name, {**data, "index": self._indexes[inner]})]
+
+    def _record(self, name: str, data: dict[str, Any]) -> None:
+        index = data["index"]
+        if name == "content_block_start":
+            data["content_block"] = self._opened(index, data["content_block"])
+        elif name == "content_block_delta":
+            self._accumulate(index, data["delta"])
+        elif name == "content_block_stop":
+            self._close(index)
 
     def _opened(self, index: int, block: Block) -> Block:
         if block.get("type") == "tool_use" and block.get("name") in self._names:
@@ -185,7 +227,6 @@ class ServerToolStream:
         if block.get("type") == "server_tool_use":
             self.round_calls.append(block)
         self.content.append(block)
-        self._next = max(self._next, index + 1)
 
     def _note_delta(self, data: dict[str, Any]) -> None:
         usage = data.get("usage") or {}

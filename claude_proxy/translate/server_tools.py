@@ -24,6 +24,7 @@ from claude_proxy.errors import InvalidRequestError
 from claude_proxy.translate.server_tool_blocks import (
     RESULT_TYPES,
     result_text,
+    search_items,
     server_tool_id,
     server_tool_use,
     upstream_tool_id,
@@ -201,6 +202,7 @@ def tool_name(tool: Block, kind: str) -> str:
 
 def rewrite_history(messages: list[Any], details: Mapping[str, str]) -> list[Any]:
     out: list[Any] = []
+    numbered = 0  # search results numbered so far (server_tool_blocks.py)
     for message in messages:
         content = message.get("content")
         if message.get("role") != "assistant" or not isinstance(content, list):
@@ -221,7 +223,8 @@ def rewrite_history(messages: list[Any], details: Mapping[str, str]) -> list[Any
             elif kind in RESULT_TYPES:
                 out.append({**message, "content": current})
                 call_id = str(block.get("tool_use_id", ""))
-                text = result_text(block, details.get(call_id, ""))
+                text = result_text(block, details.get(call_id, ""), numbered + 1)
+                numbered += len(search_items(block))
                 upstream_id = upstream_tool_id(call_id)
                 result = {"type": "tool_result", "tool_use_id": upstream_id, "content": text}
                 out.append({"role": "user", "content": [result]})

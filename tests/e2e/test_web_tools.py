@@ -10,7 +10,13 @@ from typing import Any
 
 import anthropic
 import pytest
-from anthropic.types import ServerToolUseBlock, WebSearchToolResultBlock
+from anthropic.types import (
+    CitationsWebSearchResultLocation,
+    Message,
+    ServerToolUseBlock,
+    TextBlock,
+    WebSearchToolResultBlock,
+)
 
 from tests.fakes.gemini_upstream import API_KEY, FakeGemini, Reply, call, text
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
@@ -96,3 +102,34 @@ async def test_together_searches(
     assert fake_web.requests[0]["backend"] == "searxng"
     tool_turns = [m for m in fake_openai.requests[1]["messages"] if m["role"] == "tool"]
     assert "Alpha snippet about the topic." in json.dumps(tool_turns)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_together_cites_the_results_it_names(
+    start_proxy: ProxyFactory,
+    fake_openai: FakeOpenAI,
+    fake_web: FakeWeb,
+    engine: str,
+    stream: bool,
+) -> None:
+    url = await start_proxy(
+        preferred_provider="together",
+        togetherai_api_key="t" * 64,
+        togetherai_api_base=fake_openai.base_url,
+        upstream_engine=engine,
+        searxng_url=fake_web.base_url,
+    )
+    search = ToolCall("call_t1", "web_search", json.dumps({"query": "topic"}))
+    answer = "Alpha leads.[web:1] Made up.[web:4]"
+    fragments = ["Alpha leads.[web", ":1] Made up.[web:4", "]"]
+    fake_openai.enqueue(Answer(tool_calls=[search]), Answer(text=answer, text_fragments=fragments))
+    message = await ask(url, stream)
+    cited, rest = message.content[2:]
+    assert isinstance(cited, TextBlock) and isinstance(rest, TextBlock)
+    assert (cited.text, rest.text) == ("Alpha leads.", " Made up.[web:4]")
+    assert cited.citations is not None and rest.citations is None
+    (citation,) = cited.citations
+    assert isinstance(citation, CitationsWebSearchResultLocation)
+    assert citation.url == "https://docs.example.com/a" and citation.title == "Example A"
+    assert citation.cited_text == "Alpha snippet about the topic."
+    Message.model_validate(message.model_dump())

@@ -430,3 +430,104 @@ async def test_web_fetch_fetches_only_urls_already_in_the_conversation(
     ]
     assert results[0].content.error_code == "url_not_in_prior_context"  # type: ignore[union-attr]
     assert [r["path"] for r in fake_web.requests if r["backend"] == "site"] == ["/site/page.html"]
+
+
+CITING = "Alpha is the topic.[web:1] Bravo too.[web:2][web:1] Not this[web:9]."
+CITING_FRAGMENTS = ["Alpha is the topic.[w", "eb:1] Bravo too.[web:", "2][web:1] Not this[web:9]."]
+
+
+async def test_the_answer_cites_the_results_it_names_streamed_or_not(
+    web_proxy: str, fake_openai: FakeOpenAI
+) -> None:
+    answers = (
+        Answer(tool_calls=[search_call("topic")]),
+        Answer(text=CITING, text_fragments=CITING_FRAGMENTS),
+    )
+    fake_openai.enqueue(*answers, *answers)
+    plain = await ask(web_proxy, body([SEARCH_TOOL]))
+    async with anthropic.AsyncAnthropic(base_url=web_proxy, api_key="k", max_retries=0) as sdk:
+        async with sdk.messages.stream(**body([SEARCH_TOOL])) as stream:
+            streamed = await stream.get_final_message()
+    assert [b.model_dump() for b in streamed.content] == [b.model_dump() for b in plain.content]
+
+    texts = plain.content[2:]
+    assert all(isinstance(block, TextBlock) for block in texts)
+    assert [block.text for block in texts if isinstance(block, TextBlock)] == [
+        "Alpha is the topic.",
+        " Bravo too.",
+        " Not this[web:9].",
+    ]
+    first, second, last = (block for block in texts if isinstance(block, TextBlock))
+    assert first.citations is not None and second.citations is not None
+    assert last.citations is None
+    (alpha,) = first.citations
+    assert alpha.type == "web_search_result_location"
+    assert alpha.model_dump() == {
+        "type": "web_search_result_location",
+        "url": "https://docs.example.com/a",
+        "title": "Example A",
+        "cited_text": "Alpha snippet about the topic.",
+        "encrypted_index": alpha.encrypted_index,
+    }
+    assert [c.url for c in second.citations] == [
+        "https://other.test/b",
+        "https://docs.example.com/a",
+    ]
+
+    (seen,) = tool_messages(fake_openai.requests[1])
+    assert "[web:1] Example A" in seen and "[web:2] Other B" in seen
+    assert "Cite a result by writing its marker" in seen
+
+
+async def test_a_cited_answer_sent_back_reaches_the_upstream_as_the_model_wrote_it(
+    web_proxy: str, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.enqueue(
+        Answer(tool_calls=[search_call("topic")]),
+        Answer(text=CITING),
+        Answer(text="You are welcome."),
+    )
+    first = await ask(web_proxy, body([SEARCH_TOOL]))
+    history = [
+        {"role": "user", "content": "What is new?"},
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+        {"role": "user", "content": "Thanks"},
+    ]
+    await ask(web_proxy, {**body([SEARCH_TOOL]), "messages": history})
+    replay = fake_openai.requests[2]
+    assert [m["role"] for m in replay["messages"]] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+    ]
+    assert replay["messages"][3]["content"] == CITING
+    assert "cpxci1." not in json.dumps(replay) and "encrypted_index" not in json.dumps(replay)
+    assert tool_messages(replay) == tool_messages(fake_openai.requests[1])
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_the_next_round_reads_a_cited_text_as_the_model_wrote_it(
+    web_proxy: str, fake_openai: FakeOpenAI, stream: bool
+) -> None:
+    fake_openai.enqueue(
+        Answer(tool_calls=[search_call("topic")]),
+        Answer(text="Alpha first.[web:1] More:", tool_calls=[search_call("more", "call_s2")]),
+        Answer(text="Bravo.[web:5]"),
+    )
+    if stream:
+        events = await ask_streamed(web_proxy, body([SEARCH_TOOL]))
+        deltas = [d["delta"] for n, d in events if n == "content_block_delta"]
+        cited = [d["citation"]["url"] for d in deltas if d["type"] == "citations_delta"]
+    else:
+        message = await ask(web_proxy, body([SEARCH_TOOL]))
+        cited = [
+            c.url for b in message.content if isinstance(b, TextBlock) for c in b.citations or []
+        ]
+    # each search gives the fake three hits: the second search's are numbered 4 to 6
+    assert cited == ["https://docs.example.com/a", "https://other.test/b"]
+    third = fake_openai.requests[2]["messages"]
+    assert third[3]["content"] == "Alpha first.[web:1] More:"
+    (_, second_results) = tool_messages(fake_openai.requests[2])
+    assert "[web:4] Example A" in second_results and "[web:5] Other B" in second_results

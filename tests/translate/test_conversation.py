@@ -4,9 +4,11 @@ a tool message cannot hold sent in the user message after it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from claude_proxy.translate.conversation import NO_RESULT, merge_turns, to_openai_messages
+from claude_proxy.translate.server_tool_blocks import encode_index
 from claude_proxy.translate.target import Target
 
 GPT = Target(model="openai/gpt-4.1", provider="openai")
@@ -181,3 +183,25 @@ def test_an_assistant_turn_with_nothing_openai_can_hold_is_skipped() -> None:
         GPT,
     )
     assert messages == [{"role": "user", "content": "hi"}, {"role": "user", "content": "again"}]
+
+
+def test_cited_text_goes_back_as_the_model_wrote_it_without_the_index() -> None:
+    citation = {
+        "type": "web_search_result_location",
+        "url": "https://a.test/",
+        "title": "A",
+        "cited_text": "Alpha.",
+        "encrypted_index": encode_index("[web:1]", 1, "https://a.test/"),
+    }
+    answer = [
+        {"type": "text", "text": "Alpha is first.", "citations": [citation]},
+        {"type": "text", "text": " Done."},
+    ]
+    messages = [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": "thanks"},
+    ]
+    translated = to_openai_messages(messages, GPT)
+    assert translated[1] == {"role": "assistant", "content": "Alpha is first.[web:1] Done."}
+    assert "cpxci1." not in json.dumps(translated)

@@ -61,3 +61,12 @@ def test_add_delta_builds_each_kind_of_block() -> None:
     assert text["text"] == "Hello"
     assert thinking == {"type": "thinking", "thinking": "hmm", "signature": "sig"}
     assert "".join(fragments) == '{"a": 1}' and tool == {"type": "tool_use", "input": {}}
+
+
+def test_add_delta_appends_citations_in_order() -> None:
+    block: dict[str, Any] = {"type": "text", "text": ""}
+    first, second = {"type": "web_search_result_location", "url": "a"}, {"url": "b"}
+    add_delta(block, {"type": "text_delta", "text": "Claim."}, [])
+    add_delta(block, {"type": "citations_delta", "citation": first}, [])
+    add_delta(block, {"type": "citations_delta", "citation": second}, [])
+    assert block == {"type": "text", "text": "Claim.", "citations": [first, second]}

@@ -5,8 +5,11 @@ from anthropic.types import ContentBlock
 
 from claude_proxy.translate.server_tool_blocks import (
     ENCODING_PREFIX,
+    INDEX_PREFIX,
     decode_hit_text,
+    decode_marker,
     encode_hit,
+    encode_index,
     error_block,
     fetch_result_block,
     result_text,
@@ -48,7 +51,8 @@ def test_every_block_parses_as_the_sdks_own_type() -> None:
 
 def test_the_model_reads_results_errors_and_pages() -> None:
     text = result_text(search_result_block("s", [HIT]))
-    assert "[1] A — title" in text and "URL: https://a.test/x" in text
+    assert "[web:1] A — title" in text and "URL: https://a.test/x" in text
+    assert text.endswith("right after the sentence it supports. Write no other markers.")
     assert "Age: 1 day ago" in text and "Snippet with ünïcode." in text
     assert result_text(search_result_block("s", [])) == "The search found no results."
     failed = result_text(error_block("web_search", "s", "unavailable"), "set BRAVE_API_KEY")
@@ -60,3 +64,18 @@ def test_the_model_reads_results_errors_and_pages() -> None:
     )
     foreign = {"type": "web_search_tool_result", "content": [{"url": "u", "title": "t"}]}
     assert "URL: u" in result_text(foreign)
+
+
+def test_results_are_numbered_from_where_the_conversation_is() -> None:
+    other = SearchHit("https://b.test/", "B", "Bee.")
+    text = result_text(search_result_block("s", [HIT, other]), first=4)
+    assert "[web:4] A — title" in text and "[web:5] B" in text and "[web:1]" not in text
+    assert "(several: [web:4][web:5])" in text
+
+
+def test_encrypted_index_holds_the_marker_as_written() -> None:
+    encoded = encode_index(" [web:12]", 12, "https://a.test/x")
+    assert encoded.startswith(INDEX_PREFIX) and "=" not in encoded
+    assert decode_marker(encoded) == " [web:12]"
+    for foreign in ("Eo8BCioIAhgBIiQy", None, 7, INDEX_PREFIX + "!!!", encode_hit(HIT)):
+        assert decode_marker(foreign) is None

@@ -6,6 +6,7 @@ import pydantic
 from anthropic.lib.streaming._messages import accumulate_event
 from anthropic.types import RawMessageStreamEvent
 
+from claude_proxy.translate.citations import with_markers
 from claude_proxy.translate.events import Event
 from claude_proxy.translate.server_tool_blocks import search_result_block
 from claude_proxy.translate.server_tool_stream import ServerToolStream, results, round_end
@@ -163,3 +164,42 @@ def test_thinking_before_a_search_is_kept_whole_with_its_signature() -> None:
     assert thinking["thinking"] == "I should search."
     assert thinking["signature"].startswith("cpx1.")
     assert message.content[0].signature == thinking["signature"]
+
+
+def test_the_answer_after_a_search_cites_its_results() -> None:
+    translator = ServerToolStream(
+        requested_model="claude-x", server_names={"web_search"}, first_result=3
+    )
+    hits = [SearchHit("https://a.test/", "A", "Alpha."), SearchHit("https://b.test/", "B", "Beta.")]
+    answer = "Alpha is first.[web:3] Beta too.[web:4][web:1] Done."
+    steps = [
+        chunk({"content": "Old [web:3] marker."}),  # no search of this request yet
+        chunk({"tool_calls": [call(0, "call_1", "web_search", '{"query": "q"}')]}, "tool_calls"),
+        round_end(),
+        results([search_result_block("srvtoolu_call_1", hits)], {"web_search_requests": 1}),
+        *(chunk({"content": answer[i : i + 4]}) for i in range(0, len(answer), 4)),
+        chunk({}, "stop"),
+        round_end(),
+    ]
+    events = run(translator, steps)
+    starts = [d["index"] for n, d in events if n == "content_block_start"]
+    assert starts == [0, 1, 2, 3, 4, 5]
+    message = sdk_message(events)
+    texts = [(block.type, getattr(block, "text", None)) for block in message.content]
+    assert texts == [
+        ("text", "Old [web:3] marker."),
+        ("server_tool_use", None),
+        ("web_search_tool_result", None),
+        ("text", "Alpha is first."),
+        ("text", " Beta too."),
+        ("text", "[web:1] Done."),
+    ]
+    assert message.content[0].citations is None and message.content[5].citations is None
+    assert [c.url for c in message.content[3].citations] == ["https://a.test/"]
+    assert [c.url for c in message.content[4].citations] == ["https://b.test/"]
+    assert [b.get("citations") is not None for b in translator.content[3:]] == [
+        True,
+        True,
+        False,
+    ]
+    assert "".join(with_markers(translator.content[3:])[0]["text"]) == answer

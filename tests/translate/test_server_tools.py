@@ -177,3 +177,23 @@ def test_web_tools_anthropic_would_refuse_are_refused(tool: dict[str, Any], prob
 def test_valid_web_tools_pass() -> None:
     check_server_tools(body())
     check_server_tools({"tools": [{**BASH, "max_uses": "whatever"}]})  # not a web tool
+
+
+def test_results_are_numbered_on_across_the_turns_of_a_conversation() -> None:
+    two = {**RESULT, "content": [*RESULT["content"], {"url": "https://b.test/", "title": "B"}]}
+    later = {**RESULT, "tool_use_id": "srvtoolu_2"}
+    use = {"type": "server_tool_use", "name": "web_search", "input": {"query": "q"}}
+    messages = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": [{**use, "id": "srvtoolu_1"}, two]},
+        {"role": "user", "content": "more"},
+        {"role": "assistant", "content": [{**use, "id": "srvtoolu_2"}, later]},
+    ]
+    rebuilt = upstream_body(body(messages=messages))["messages"]
+    first, second = (
+        m["content"][0]["content"]
+        for m in rebuilt
+        if isinstance(m["content"], list) and m["content"][0]["type"] == "tool_result"
+    )
+    assert "[web:1] A" in first and "[web:2] B" in first
+    assert "[web:3] A" in second and "[web:1]" not in second
