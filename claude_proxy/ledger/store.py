@@ -7,11 +7,12 @@ timeout while readers (`claude-proxy usage`, `statusline`) read without blocking
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
+
+from claude_proxy.sqlite_files import open_wal
 
 FILE_NAME = "usage.sqlite3"
 BUSY_TIMEOUT = 10.0
@@ -76,22 +77,8 @@ def ledger_path(data_dir: Path) -> Path:
 
 
 def open_for_writing(path: Path) -> sqlite3.Connection:
-    """The ledger, created if missing (the folder 0700, the file 0600: it says what you
-    asked which model, and when), in WAL mode, usable from any one thread at a time."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # SQLite creates the -wal and -shm files with the database file's mode.
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-    connection = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
-    )
-    try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.executescript(SCHEMA)
-    except BaseException:
-        connection.close()
-        raise
-    return connection
+    """The ledger, created if missing, in WAL mode, usable from any one thread at a time."""
+    return open_wal(path, SCHEMA, BUSY_TIMEOUT, any_thread=True)
 
 
 def open_for_reading(path: Path) -> sqlite3.Connection | None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -34,6 +33,7 @@ from typing import Any, TypeVar
 
 from claude_proxy import errors
 from claude_proxy.settings import Settings
+from claude_proxy.sqlite_files import open_wal
 from claude_proxy.translate.threads import (
     Thread,
     continued_request,
@@ -126,13 +126,7 @@ class ThreadStore:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-            os.chmod(self.path, 0o600)
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(SCHEMA)
+            db = open_wal(self.path, SCHEMA, BUSY_TIMEOUT)
             self._db = db
         return self._db
 
