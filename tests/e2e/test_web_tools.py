@@ -81,21 +81,25 @@ async def test_google_searches_and_gets_its_signature_back(
     assert "Alpha snippet about the topic." in json.dumps(results_turn)
 
 
-@pytest.mark.parametrize("stream", [False, True])
-async def test_together_searches(
-    start_proxy: ProxyFactory,
-    fake_openai: FakeOpenAI,
-    fake_web: FakeWeb,
-    engine: str,
-    stream: bool,
-) -> None:
-    url = await start_proxy(
+@pytest.fixture
+async def together_url(
+    start_proxy: ProxyFactory, fake_openai: FakeOpenAI, fake_web: FakeWeb, engine: str
+) -> str:
+    """The proxy on Together (the fake OpenAI plays it), searching the fake SearXNG."""
+    return await start_proxy(
         preferred_provider="together",
         togetherai_api_key="t" * 64,
         togetherai_api_base=fake_openai.base_url,
         upstream_engine=engine,
         searxng_url=fake_web.base_url,
     )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_together_searches(
+    together_url: str, fake_openai: FakeOpenAI, fake_web: FakeWeb, stream: bool
+) -> None:
+    url = together_url
     search = ToolCall("call_t1", "web_search", json.dumps({"query": "topic"}))
     fake_openai.enqueue(Answer(tool_calls=[search]), Answer(text="Alpha, via Together."))
     check_answer(await ask(url, stream), "Alpha, via Together.")
@@ -106,19 +110,9 @@ async def test_together_searches(
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_together_cites_the_results_it_names(
-    start_proxy: ProxyFactory,
-    fake_openai: FakeOpenAI,
-    fake_web: FakeWeb,
-    engine: str,
-    stream: bool,
+    together_url: str, fake_openai: FakeOpenAI, fake_web: FakeWeb, stream: bool
 ) -> None:
-    url = await start_proxy(
-        preferred_provider="together",
-        togetherai_api_key="t" * 64,
-        togetherai_api_base=fake_openai.base_url,
-        upstream_engine=engine,
-        searxng_url=fake_web.base_url,
-    )
+    url = together_url
     search = ToolCall("call_t1", "web_search", json.dumps({"query": "topic"}))
     answer = "Alpha leads.[web:1] Made up.[web:4]"
     fragments = ["Alpha leads.[web", ":1] Made up.[web:4", "]"]
