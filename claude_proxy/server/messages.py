@@ -115,17 +115,19 @@ async def answer(
     # aiohttp keeps the body: this reads nothing again
     size = turn.size if turn is not None else len(await request.read())
     openai_request = await off_loop(size, translate, body, target, quirks)
+    asked = openai_request.get("max_tokens")
+    sending = send(request, body, choice, target, quirks, openai_request, turn)
+    del openai_request  # a stream lets go of it once it is sent (memory per stream)
     try:
-        return await send(request, body, choice, target, quirks, openai_request, turn)
+        return await sending
     except errors.MaxTokensTooLargeError as exc:
-        asked = openai_request.get("max_tokens")
         if not isinstance(asked, int) or exc.limit >= asked:
             raise
         if exc.per_model:
             limits.learn(choice.model, exc.limit)
         # Nothing reached the client yet (the stream writer holds the status for the first
-        # chunk), so the one retry is invisible to it.
-        retried = {**openai_request, "max_tokens": exc.limit}
+        # chunk), so the one retry is invisible to it. The translation is the same again.
+        retried = {**await off_loop(size, translate, body, target, quirks), "max_tokens": exc.limit}
         return await send(request, body, choice, target, quirks, retried, turn)
 
 
@@ -147,9 +149,11 @@ async def send(
     forced = answer_tool(body, target)  # structured output through a forced tool call
     if body.get("stream"):
         request[LOG].streamed = True
+        chunks = upstream.stream(openai_request)
+        del openai_request  # the stream holds it until it is sent, not for its whole length
         return await write_stream(
             request,
-            upstream.stream(openai_request),
+            chunks,
             chunk_filter=chained(
                 quirks.filter_stream(body), TextAnswerStream(forced) if forced else None
             ),

@@ -92,6 +92,9 @@ class _SseWriter:
         self.response: web.StreamResponse | None = None
         self.last_write = asyncio.get_running_loop().time()
         self._lock = asyncio.Lock()
+        self._interval = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._ping: asyncio.Task[None] | None = None
 
     async def send(self, events: list[Event]) -> None:
         async with self._lock:
@@ -117,16 +120,38 @@ class _SseWriter:
         if self.task is not None:
             self.task.cancel()
 
-    async def heartbeat(self, interval: float) -> None:
-        """Ping after `interval` seconds without a write; the first one opens the stream."""
+    def start_heartbeat(self, interval: float) -> None:
+        """Ping after `interval` seconds without a write; the first one opens the stream.
+
+        A timer, not a task that sleeps: a stream whose chunks keep coming never needs more
+        than the one timer (less memory per stream in flight, no task switch at its ends)."""
+        self._interval = interval
+        self._schedule()
+
+    async def stop_heartbeat(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._ping is not None:
+            self._ping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ping
+
+    def _schedule(self) -> None:
         loop = asyncio.get_running_loop()
+        self._timer = loop.call_at(self.last_write + self._interval, self._due)
+
+    def _due(self) -> None:
+        if asyncio.get_running_loop().time() < self.last_write + self._interval:
+            self._schedule()  # written since: wait for the silence to last the interval
+        else:
+            self._timer = None
+            self._ping = asyncio.get_running_loop().create_task(self._beat())
+
+    async def _beat(self) -> None:
         with contextlib.suppress(_ClientGone):
-            while True:
-                wait = self.last_write + interval - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                    continue
-                await self.send([PING] if self.response is not None else [])
+            await self.send([PING] if self.response is not None else [])
+            self._schedule()
 
 
 async def write_stream(
@@ -158,7 +183,7 @@ async def write_stream(
     writer = _SseWriter(request, translator)
     running = request.app[STREAMS]
     running.add(writer)
-    heartbeat = asyncio.create_task(writer.heartbeat(ping_interval))
+    writer.start_heartbeat(ping_interval)
     loop = asyncio.get_running_loop()
     ends = loop.time() + deadlines.total
     began = False
@@ -217,9 +242,7 @@ async def write_stream(
         logger.info("client went away mid-stream [%s]; upstream request cancelled", request_id)
     finally:
         running.discard(writer)
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
+        await writer.stop_heartbeat()
         await close_stream(source)  # the provider's filter, when there is one
         await close_stream(chunks)  # the upstream request
     assert writer.response is not None  # every path above has written

@@ -8,6 +8,8 @@ importing litellm. Other providers' parameter lists are not reproduced: None for
 
 from __future__ import annotations
 
+import functools
+
 from claude_proxy.translate.target import Target
 from claude_proxy.upstream.model_facts import facts_for, response_schema_verdict
 from claude_proxy.upstream.openai_params import supported_params
@@ -26,7 +28,10 @@ def limits_target(model: str, provider: str) -> Target:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def target_for(model: str) -> Target | None:
+    """Built once per model: a `Target` is frozen, and its parameter set (about 2 KB) was
+    otherwise rebuilt for every request and held for as long as its stream ran."""
     facts = facts_for(model)
     if facts.provider not in PROVIDERS:
         return None

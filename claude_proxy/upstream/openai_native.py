@@ -74,6 +74,7 @@ class NativeOpenAIUpstream:
 
     async def stream(self, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         response = await self._open(request)
+        del request  # sent: not held for as long as the answer streams (memory per stream)
         try:
             reader = SseReader()
             head = b""  # the first bytes, quoted when the body is no event stream

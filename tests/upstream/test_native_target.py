@@ -30,3 +30,8 @@ def test_targets_equal_the_litellm_catalogs() -> None:
 def test_other_providers_are_not_answered() -> None:
     assert target_for("gemini/gemini-2.5-pro") is None
     assert target_for("anthropic/claude-sonnet-4-5") is None
+
+
+def test_a_model_s_target_is_built_once() -> None:
+    # Rebuilt per request, its parameter set (about 2 KB) was held by every in-flight stream.
+    assert target_for("openai/gpt-4.1") is target_for("openai/gpt-4.1")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
 import subprocess
 import sys
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -149,6 +151,25 @@ async def test_a_silent_stream_closed_by_the_client_is_seen_upstream(
     await anext(chunks)
     await chunks.aclose()
     await asyncio.wait_for(fake.disconnected.wait(), 30)
+
+
+class Request(dict[str, Any]):
+    """A request dict that a weak reference can watch."""
+
+
+async def test_a_stream_lets_go_of_its_request_once_it_is_sent(
+    fake: FakeOpenAIRaw, upstream: NativeOpenAIUpstream
+) -> None:
+    # Held for the whole answer, every in-flight stream kept its translated request alive.
+    fake.enqueue_raw(RawStream([{"choices": [{"index": 0, "delta": {"content": "a"}}]}], hang=True))
+    sent = Request(request(stream=True))
+    watched = weakref.ref(sent)
+    chunks = upstream.stream(sent)
+    del sent
+    await anext(chunks)
+    gc.collect()
+    assert watched() is None
+    await chunks.aclose()
 
 
 async def test_the_session_is_made_on_first_use_and_closed_once(fake: FakeOpenAIRaw) -> None:
