@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -376,6 +377,40 @@ def launcher_env_vars(fake: FakeOpenAI, tmp_path: Path) -> dict[str, str]:
     }
 
 
+async def run_claude_headless(
+    claude: str,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    workdir: Path,
+    home: Path,
+    args: tuple[str, ...],
+    **extra_env: str,
+) -> dict[str, Any]:
+    """`claude-proxy run claude ARGS` as a process, the pinned Claude Code on PATH, its home
+    `home`; the JSON result it printed."""
+    env = {
+        **launcher_env_vars(fake, tmp_path),
+        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+        "CLAUDE_CODE_MAX_RETRIES": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        **extra_env,
+    }
+    env.pop("CLAUDECODE", None)
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "claude_proxy", "run", "claude", *args),
+        cwd=workdir,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=240)
+    assert process.returncode == 0, stdout.decode()[-2000:] + stderr.decode()[-2000:]
+    result: dict[str, Any] = json.loads(stdout)
+    return result
+
+
 async def test_run_any_anthropic_client_with_stdin_and_stdout_untouched(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
@@ -503,26 +538,8 @@ async def test_run_claude_with_the_real_claude_code(
         Answer(tool_calls=[ToolCall("call_1", "Bash", json.dumps(command))]),
         Answer(text="Done."),
     )
-    env = {
-        **launcher_env_vars(fake_openai, tmp_path),
-        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(home),
-        "CLAUDE_CODE_MAX_RETRIES": "1",
-        "DISABLE_AUTOUPDATER": "1",
-    }
-    env.pop("CLAUDECODE", None)
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "claude_proxy", "run", "claude", "-p", "Write proof.txt"),
-        *("--output-format", "json", "--allowedTools", "Bash"),
-        cwd=workdir,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=240)
-    assert process.returncode == 0, stdout.decode()[-2000:] + stderr.decode()[-2000:]
-    result = json.loads(stdout)
+    args = ("-p", "Write proof.txt", "--output-format", "json", "--allowedTools", "Bash")
+    result = await run_claude_headless(claude, fake_openai, tmp_path, workdir, home, args)
     assert result["is_error"] is False and result["result"] == "Done."
     assert (workdir / "proof.txt").read_text().strip() == "ran-through-run"
     assert len(fake_openai.requests) == 2
@@ -636,27 +653,10 @@ async def test_the_real_claude_code_session_lands_in_the_ledger_and_the_status_l
     home.mkdir()
     fake_openai.enqueue(Answer(text="Hello from the upstream."))
     data_dir = tmp_path / "data"
-    env = {
-        **launcher_env_vars(fake_openai, tmp_path),
-        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(home),
-        "DATA_DIR": str(data_dir),
-        "CLAUDE_CODE_MAX_RETRIES": "1",
-        "DISABLE_AUTOUPDATER": "1",
-    }
-    env.pop("CLAUDECODE", None)
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "claude_proxy", "run", "claude", "-p", "say hi"),
-        *("--output-format", "json"),
-        cwd=workdir,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    args = ("-p", "say hi", "--output-format", "json")
+    result = await run_claude_headless(
+        claude, fake_openai, tmp_path, workdir, home, args, DATA_DIR=str(data_dir)
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=240)
-    assert process.returncode == 0, stdout.decode()[-2000:] + stderr.decode()[-2000:]
-    result = json.loads(stdout)
     assert result["result"] == "Hello from the upstream."
     rows = ledger_rows(data_dir)
     messages = [row for row in rows if row["endpoint"] == "messages"]
@@ -668,7 +668,7 @@ async def test_the_real_claude_code_session_lands_in_the_ledger_and_the_status_l
         input=json.dumps({"session_id": result["session_id"]}),
         capture_output=True,
         text=True,
-        env=env,
+        env={**launcher_env_vars(fake_openai, tmp_path), "HOME": str(home)},
         timeout=60,
         check=True,
     )
