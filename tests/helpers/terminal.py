@@ -8,14 +8,18 @@ import re
 import select
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 ESCAPES = re.compile(
     rb"\x1b\[[0-9;?<>=]*[a-zA-Z~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]|\x1b[=>78]"
 )
+
+
+T = TypeVar("T")
 
 
 class Terminal:
@@ -48,17 +52,28 @@ class Terminal:
     def read_until(self, text: str, rounds: int = 1200) -> str:
         """Read until `text` is shown; fail after `rounds` reads of at most a tenth of a
         second (a bound against a hang, not a time limit)."""
+        self._read_until(lambda: self.shows(text) or None, repr(text), rounds)
+        return self.text
+
+    def read_until_match(self, pattern: str, rounds: int = 1200) -> re.Match[str]:
+        """Read until `pattern` matches the screen with its spaces removed (write it without
+        spaces); the match. Bounded like `read_until`."""
+        return self._read_until(
+            lambda: re.search(pattern, re.sub(r"\s+", "", self.text)), f"/{pattern}/", rounds
+        )
+
+    def _read_until(self, found: Callable[[], T | None], what: str, rounds: int) -> T:
         for _ in range(rounds):
-            if self.shows(text):
-                return self.text
+            if (result := found()) is not None:
+                return result
             if select.select([self.leader], [], [], 0.1)[0]:
                 try:
                     self.seen += os.read(self.leader, 65536)
                 except OSError:  # the program closed the terminal
                     break
-        if not self.shows(text):
-            pytest.fail(f"never saw {text!r}; the screen so far: {self.text[-3000:]!r}")
-        return self.text
+        if (result := found()) is None:
+            pytest.fail(f"never saw {what}; the screen so far: {self.text[-3000:]!r}")
+        return result
 
     def type(self, keys: bytes) -> None:
         os.write(self.leader, keys)
