@@ -88,6 +88,9 @@ class LedgerWriter:
                 rows += [item] if item is not None else []
             if rows:
                 await self._write(connection, rows)
+            # The batch is not kept while the queue waits: after a burst its rows (and the
+            # request ids and model names in them) would pin CPython's memory arenas.
+            del rows, item
             if closing:
                 return
             if time.monotonic() - self._pruned_at > PRUNE_EVERY:

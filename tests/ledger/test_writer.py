@@ -4,6 +4,7 @@ landing when several writers (tasks or processes) share the file."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import subprocess
 import sys
@@ -59,6 +60,32 @@ async def test_rows_are_written_while_the_writer_runs(tmp_path: Path) -> None:
             break
         await asyncio.sleep(0.01)
     assert stored_ids(path) == ["req_a_1"]
+    await ledger.close()
+
+
+async def test_a_written_batch_is_not_kept_while_the_writer_waits(tmp_path: Path) -> None:
+    """After a burst the last batch's rows would otherwise live on until the next request,
+    scattered over memory the burst took (docs/performance.md, "After a burst")."""
+    path = ledger_path(tmp_path)
+    ledger = LedgerWriter(path, retention_days=30)
+    await ledger.start()
+    for index in range(300):
+        ledger.add(row(index))
+    for _ in range(2000):  # bounded: the batch lands in milliseconds
+        if len(stored_ids(path)) == 300:
+            break
+        await asyncio.sleep(0.01)
+    assert len(stored_ids(path)) == 300
+
+    def kept() -> int:
+        gc.collect()
+        return sum(isinstance(thing, Row) for thing in gc.get_objects())
+
+    for _ in range(200):  # bounded: until the writer is back waiting on its queue
+        if not kept():
+            break
+        await asyncio.sleep(0.01)
+    assert kept() == 0
     await ledger.close()
 
 
