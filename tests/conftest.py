@@ -40,6 +40,8 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("CLAUDE_PROXY_CONFIG", str(home / "config.toml"))
+    # A proxy a test starts never restarts itself in place unless the test asks for it.
+    monkeypatch.setenv("MEMORY_RESTART_GROWTH", "0")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -28,6 +28,9 @@ from claude_proxy.cli.options import (
 from claude_proxy.errors import CommandError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from claude_proxy.server.restart import Handover
     from claude_proxy.settings import Settings
 
 
@@ -54,15 +57,26 @@ def serve(
     ] = None,
 ) -> None:
     """Run the proxy in the foreground."""
+    from claude_proxy.server.restart import take_handover
+
+    handover = take_handover()  # set when this process restarted itself in place
     overrides = {field: ctx.params[field] for field in SERVE_OPTIONS}
     settings = settings_from(overrides)
     refuse_an_open_door(settings)
     if lifeline is not None:
         stop_when_closed(lifeline)
+
+    def unchanged() -> bool:
+        try:
+            return settings_from(overrides) == settings
+        except CommandError:
+            return False
+
     try:
         from claude_proxy.cli.local_proxy import check_bindable
 
-        check_bindable(settings.host, settings.port)  # before the banner says "listening"
+        if handover is None:  # a handover brings the port, bound
+            check_bindable(settings.host, settings.port)  # before the banner says "listening"
         if reload:
             from claude_proxy.cli.reload import serve_with_reload
 
@@ -72,7 +86,13 @@ def serve(
 
         if in_reloaded_child():
             restore_interrupt()
-        asyncio.run(_serve(settings, debug_rich=debug_rich))
+        restart = asyncio.run(
+            _serve(settings, debug_rich=debug_rich, handover=handover, unchanged=unchanged)
+        )
+        if restart is not None:
+            from claude_proxy.server.restart import restart_in_place
+
+            restart_in_place(restart)
         if settings.workers > 1:
             from claude_proxy.server.workers import serve_workers
 
@@ -87,7 +107,14 @@ def serve(
         ) from None
 
 
-async def _serve(settings: Settings, *, debug_rich: bool) -> None:
+async def _serve(
+    settings: Settings,
+    *,
+    debug_rich: bool,
+    handover: Handover | None,
+    unchanged: Callable[[], bool],
+) -> Handover | None:
+    """Serve; the handover to restart in place with, when one is due (`server/restart.py`)."""
     from claude_proxy.cli.console import print_banner, print_request, setup_logging
     from claude_proxy.cli.local_proxy import base_url, loopback
     from claude_proxy.cli.models import alias_rows
@@ -99,6 +126,15 @@ async def _serve(settings: Settings, *, debug_rich: bool) -> None:
 
     setup_logging(settings.log_level, report if debug_rich else None)
     upstream = await start_engines(settings)
+    if handover is not None:
+        if handover.litellm:
+            await upstream.load_litellm()
+        return await run_server(
+            settings,
+            create_app(settings, upstream=upstream),
+            handover=handover,
+            unchanged=unchanged,
+        )
     rows = alias_rows(settings, upstream)
     warnings = startup_warnings(settings, {row.provider for row in rows})
     url = base_url(loopback(settings.host), settings.port)
@@ -111,8 +147,8 @@ async def _serve(settings: Settings, *, debug_rich: bool) -> None:
         token_set=settings.proxy_auth_token is not None,
     )
     if settings.workers > 1:
-        return  # the workers serve; `serve` runs them once this returns
-    await run_server(settings, create_app(settings, upstream=upstream))
+        return None  # the workers serve; `serve` runs them once this returns
+    return await run_server(settings, create_app(settings, upstream=upstream), unchanged=unchanged)
 
 
 def stop_when_closed(lifeline: int) -> None:
@@ -121,6 +157,8 @@ def stop_when_closed(lifeline: int) -> None:
     import os
     import signal
     import threading
+
+    os.set_inheritable(lifeline, True)  # a restart in place keeps watching it
 
     def watch() -> None:
         while os.read(lifeline, 1):

@@ -21,6 +21,7 @@ from claude_proxy.model_map import ALIASES, map_model
 from claude_proxy.server.access import access_middleware, cors_headers
 from claude_proxy.server.fallbacks import Cooldowns
 from claude_proxy.server.keys import (
+    ACTIVITY,
     ANTHROPIC,
     COOLDOWNS,
     LEDGER,
@@ -41,11 +42,13 @@ from claude_proxy.server.listen_limits import (
     request_limits,
     runner_kwargs,
 )
+from claude_proxy.server.memory_watch import Activity, MemoryWatch
 from claude_proxy.server.messages import handle_count_tokens, handle_messages
 from claude_proxy.server.middleware import error_middleware
 from claude_proxy.server.models import handle_model, handle_models
 from claude_proxy.server.output_limits import OutputLimits
 from claude_proxy.server.recorder import record_to
+from claude_proxy.server.restart import MB, Handover, handover_of, keep_listening
 from claude_proxy.server.running_streams import RunningStreams
 from claude_proxy.server.thread_store import ThreadStore
 from claude_proxy.settings import Settings
@@ -98,6 +101,7 @@ def create_app(settings: Settings, *, upstream: Upstream | None = None) -> web.A
     app.on_response_prepare.append(honour_connection_close)
     app[SETTINGS] = settings
     app[STREAMS] = RunningStreams()
+    app[ACTIVITY] = Activity()
     app[COOLDOWNS] = Cooldowns()
     app[OUTPUT_LIMITS] = OutputLimits()
     app.cleanup_ctx.append(_upstream_context(upstream))
@@ -188,27 +192,83 @@ def new_runner(app: web.Application) -> web.AppRunner:
     )
 
 
-async def run_server(settings: Settings, app: web.Application | None = None) -> None:
+async def run_server(
+    settings: Settings,
+    app: web.Application | None = None,
+    *,
+    handover: Handover | None = None,
+    unchanged: Callable[[], bool] | None = None,
+) -> Handover | None:
     """Serve until SIGTERM or SIGINT (or cancelled); then stop gracefully: the port closes,
-    running streams get SHUTDOWN_GRACE seconds (`_drain_streams`)."""
+    running streams get SHUTDOWN_GRACE seconds (`_drain_streams`). Returns None; or, given
+    `unchanged` (whether the configuration is still the one running), returns the handover
+    once a restart in place is due (`memory_watch.py`, `restart.py`), the port kept open."""
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(quiet_accept_errors(loop))
     file_limit = raise_open_file_limit(2 * settings.max_connections + FD_RESERVE)
-    runner = new_runner(app or create_app(settings))
+    app = app or create_app(settings)
+    if handover is not None:
+        handover.restore(app)
+    runner = new_runner(app)
     await runner.setup()
     cap = connection_cap(settings.max_connections, file_limit)
-    site = ProxySite(runner, settings.host, settings.port, max_connections=cap)
+    sockets = handover.sockets() if handover is not None else None
+    site = ProxySite(runner, settings.host, settings.port, max_connections=cap, sockets=sockets)
     await site.start()
+    watch = MemoryWatch(
+        app[ACTIVITY],
+        growth_percent=settings.memory_restart_growth if unchanged is not None else 0,
+        idle_seconds=settings.memory_restart_idle,
+        connections=site.connections,
+    )
+    if handover is not None:
+        logger.info(handover.note(watch.start))
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    stopping = asyncio.ensure_future(stop.wait())
+    due = asyncio.ensure_future(_restart_due(watch, unchanged or (lambda: False), site))
+    restart: Handover | None = None
     try:
-        await stop.wait()
-        logger.info("stopping: the port is closed to new connections")
+        await asyncio.wait({stopping, due}, return_when=asyncio.FIRST_COMPLETED)
+        if due.done() and watch.start is not None:
+            rss, listening = due.result()
+            restart = handover_of(app, listening, rss, watch.start)
+            logger.info(
+                "restarting in place: %.0f MB resident, %.0f MB at start; the port stays open",
+                restart.rss / MB,
+                restart.start_rss / MB,
+            )
+        else:
+            logger.info("stopping: the port is closed to new connections")
     finally:
+        for task in (stopping, due):
+            task.cancel()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         await runner.cleanup()
+    return restart
+
+
+async def _restart_due(
+    watch: MemoryWatch, unchanged: Callable[[], bool], site: ProxySite
+) -> tuple[int, list[int]]:
+    """The RSS and the kept listening sockets once a restart in place is due. The site stops
+    accepting in the same step as the last look, so no connection is accepted in between.
+    Not while the configuration differs from the one running: the new image would read it,
+    so the restart would change what the proxy does; the watch stops instead, with a warning."""
+    while True:  # until due with the configuration unchanged: a watch turned off waits forever
+        rss = await watch.wait()
+        if unchanged():
+            listening = keep_listening(site)
+            site.stop_accepting()
+            return rss, listening
+        logger.warning(
+            "not restarting in place to give back %.0f MB: the configuration changed since "
+            "the start; restart claude-proxy to apply it",
+            (rss - (watch.start or 0)) / MB,
+        )
+        watch.turn_off()
 
 
 @asynccontextmanager

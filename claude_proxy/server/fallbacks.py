@@ -64,6 +64,13 @@ class Cooldowns:
             return False
         return True
 
+    def items(self) -> dict[str, float]:
+        """Model -> until when (the monotonic clock, which a restart in place keeps)."""
+        return dict(self._until)
+
+    def restore(self, items: dict[str, float]) -> None:
+        self._until.update(items)
+
 
 def retry_after_seconds(exc: errors.ProxyError) -> float | None:
     headers = {name.lower(): value for name, value in exc.headers.items()}

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from claude_proxy.ledger.writer import LedgerWriter
 from claude_proxy.server.fallbacks import Cooldowns
+from claude_proxy.server.memory_watch import Activity
 from claude_proxy.server.output_limits import OutputLimits
 from claude_proxy.server.request_log import RequestLog
 from claude_proxy.server.running_streams import RunningStreams
@@ -25,6 +26,8 @@ THREADS = web.AppKey("threads", ThreadStore)
 """Where message threads are kept between turns (opened on the first threaded request)."""
 OUTPUT_LIMITS = web.AppKey("output_limits", OutputLimits)
 """Models' output limits learned from upstream refusals, for the process lifetime."""
+ACTIVITY = web.AppKey("activity", Activity)
+"""API requests in flight and when the last ended: when the proxy idles (memory_watch.py)."""
 LEDGER = web.AppKey("ledger", LedgerWriter)
 """The usage ledger's writer; absent with USAGE_LEDGER=false."""
 

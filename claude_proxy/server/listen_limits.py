@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -305,9 +306,19 @@ class RefusedConnection(asyncio.Protocol):
 
 
 class ProxySite(web.BaseSite):
-    """A TCP site whose connections are `ProxyRequestHandler`s, at most `max_connections`."""
+    """A TCP site whose connections are `ProxyRequestHandler`s, at most `max_connections`;
+    bound to host and port, or serving listening sockets it is given (a restart in place
+    hands them over, `server/restart.py`)."""
 
-    __slots__ = ("_bound_port", "_host", "_max_connections", "_port", "limiter")
+    __slots__ = (
+        "_bound_port",
+        "_host",
+        "_max_connections",
+        "_port",
+        "_servers",
+        "_sockets",
+        "limiter",
+    )
 
     def __init__(
         self,
@@ -317,11 +328,14 @@ class ProxySite(web.BaseSite):
         *,
         max_connections: int,
         backlog: int = 128,
+        sockets: list[socket.socket] | None = None,
     ) -> None:
         super().__init__(runner, backlog=backlog)
         self._host = host
         self._port = port
         self._max_connections = max_connections
+        self._sockets = sockets or []
+        self._servers: list[asyncio.Server] = []
         self._bound_port: int | None = None
         self.limiter: ConnectionLimiter | None = None
 
@@ -340,11 +354,38 @@ class ProxySite(web.BaseSite):
         assert server is not None
         loop = asyncio.get_running_loop()
         self.limiter = ConnectionLimiter(server, loop, self._max_connections)
-        self._server = await loop.create_server(
-            self.limiter, self._host, self._port, backlog=self._backlog
-        )
-        sockets = self._server.sockets
+        if self._sockets:
+            self._servers = [
+                await loop.create_server(self.limiter, sock=sock, backlog=self._backlog)
+                for sock in self._sockets
+            ]
+        else:
+            self._servers = [
+                await loop.create_server(
+                    self.limiter, self._host, self._port, backlog=self._backlog
+                )
+            ]
+        self._server = self._servers[0]
+        sockets = self.listening()
         self._bound_port = sockets[0].getsockname()[1] if sockets else self._port
+
+    def listening(self) -> list[socket.socket]:
+        """The listening sockets (more than one when the host names several addresses)."""
+        return [sock for server in self._servers for sock in server.sockets]
+
+    def connections(self) -> int:
+        """Client connections open now, refused ones included."""
+        return self.limiter.open + self.limiter.refusing if self.limiter is not None else 0
+
+    def stop_accepting(self) -> None:
+        """Close this site's listening sockets now (`stop` does too, later): new connections
+        wait in the backlog of a duplicate, if one is kept, or are refused."""
+        for server in self._servers:
+            server.close()
+
+    async def stop(self) -> None:
+        self.stop_accepting()
+        await super().stop()
 
 
 def open_file_limit() -> int | None:

@@ -16,7 +16,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from claude_proxy import errors
-from claude_proxy.server.keys import LEDGER, LOG
+from claude_proxy.server.keys import ACTIVITY, LEDGER, LOG
 from claude_proxy.server.request_log import RequestLog
 from claude_proxy.translate.session import SESSION_HEADER, session_id
 
@@ -36,16 +36,23 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     log = RequestLog(new_request_id(), request.method, request.path)
     log.session = session_id(request.headers.get(SESSION_HEADER))
     request[LOG] = log
+    quiet = request.path in QUIET_PATHS or request.method == "HEAD"
+    activity = None if quiet else request.app.get(ACTIVITY)
+    if activity is not None:
+        activity.begin()
     error: errors.ProxyError | None = None
     try:
         response = await handler(request)
     except Exception as exc:
         error = to_proxy_error(exc, request)
         response = error_response(error, log.request_id)
+    finally:
+        if activity is not None:
+            activity.end()
     if not response.prepared:
         response.headers["request-id"] = log.request_id
     log.finish(response.status, error)
-    if request.path not in QUIET_PATHS and request.method != "HEAD":
+    if not quiet:
         level = logging.WARNING if error is not None else logging.INFO
         logger.log(level, log.line(), extra={"request_log": log})
         ledger = request.app.get(LEDGER)

@@ -27,13 +27,21 @@ class OutputLimits:
 
     def learn(self, model: str, tokens: int) -> None:
         logger.info("%s takes at most %d output tokens (the upstream said so)", model, tokens)
-        self._limits[model] = tokens
-        self._limits.move_to_end(model)
-        while len(self._limits) > self._max_models:
-            self._limits.popitem(last=False)
+        self.restore({model: tokens})
 
     def limit(self, model: str) -> int | None:
         return self._limits.get(model)
+
+    def items(self) -> dict[str, int]:
+        """Model -> limit, oldest first."""
+        return dict(self._limits)
+
+    def restore(self, items: dict[str, int]) -> None:
+        for model, tokens in items.items():
+            self._limits[model] = tokens
+            self._limits.move_to_end(model)
+        while len(self._limits) > self._max_models:
+            self._limits.popitem(last=False)
 
     def applied(self, target: Target) -> Target:
         """`target` with its output limit lowered to the learned one, when there is one."""

@@ -159,6 +159,16 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds running streams get to finish after SIGTERM; the rest then end with an overloaded_error the client retries.",
     )
+    memory_restart_growth: float = Field(
+        20.0,
+        ge=0,
+        description="Percent above its start the resident memory may stay once idle; beyond it the proxy restarts in place (same pid, the port stays open) to give back what a burst left. 0 turns it off.",
+    )
+    memory_restart_idle: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds without API requests before MEMORY_RESTART_GROWTH is looked at.",
+    )
     max_request_bytes: int = Field(
         32 * 1024 * 1024,
         gt=0,

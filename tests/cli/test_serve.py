@@ -4,8 +4,11 @@ at 80 columns."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import socket
+import sys
 import typing
 from pathlib import Path
 
@@ -21,7 +24,14 @@ from claude_proxy.settings import Provider, config_file_path, load_settings
 from claude_proxy.upstream.litellm_client import import_litellm
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
 from tests.helpers.ports import free_port
-from tests.helpers.serve_process import serve_env, start_serve, stop, strip_ansi, wait_for_health
+from tests.helpers.serve_process import (
+    read_log_until,
+    serve_env,
+    start_serve,
+    stop,
+    strip_ansi,
+    wait_for_health,
+)
 
 
 def test_serve_rejects_an_unknown_provider() -> None:
@@ -124,6 +134,125 @@ async def test_serve_runs_the_proxy(fake_openai: FakeOpenAI, tmp_path: Path) -> 
     assert "POST /v1/messages claude-opus-5-5 -> openai/gpt-4o 200" in log
     assert "sk-from-dotenv-77" not in log
     assert fake_openai.headers[0]["Authorization"] == "Bearer sk-from-dotenv-77"
+
+
+TOO_MANY_TOKENS = (
+    "max_tokens is too large: 20000. This model supports at most 4096 completion tokens,"
+    " whereas you provided 20000."
+)
+
+
+async def ask(session: aiohttp.ClientSession, port: int) -> str:
+    response = await session.post(
+        f"http://127.0.0.1:{port}/v1/messages",
+        json={
+            "model": "claude-opus-5-5",
+            "max_tokens": 20000,
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    )
+    answer = await response.json()
+    assert response.status == 200, answer
+    return str(answer["content"][0]["text"])
+
+
+def restarting_env(fake_openai: FakeOpenAI) -> dict[str, str]:
+    """Any growth at all, after a fifth of a second idle: the first idle moment restarts."""
+    return serve_env(
+        OPENAI_API_KEY="sk-restart-31",
+        OPENAI_API_BASE=fake_openai.base_url,
+        MEMORY_RESTART_GROWTH="0.001",
+        MEMORY_RESTART_IDLE="0.2",
+    )
+
+
+async def test_serve_restarts_in_place_once_idle_above_its_start(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The same process execs itself again: the port stays, the banner is not printed again,
+    and what the old image learned (an output limit here) is used by the new one."""
+    port = free_port()
+    process = await start_serve(tmp_path, restarting_env(fake_openai), "--port", str(port))
+    fake_openai.enqueue(
+        Failure(400, TOO_MANY_TOKENS, "invalid_request_error"),
+        Answer(text="before"),
+        Answer(text="after"),
+    )
+    seen: list[str] = []
+    try:
+        # A connection per request: an idle keep-alive one would hold the restart back until
+        # CLIENT_HEADER_TIMEOUT closed it.
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+            assert await ask(session, port) == "before"
+            await read_log_until(process, "restarting in place:", seen)
+            # Sent while the new image starts: it waits in the backlog, it is not refused.
+            assert await ask(session, port) == "after"
+            assert process.returncode is None
+    finally:
+        log = "".join(seen) + await stop(process)
+    assert [request["max_tokens"] for request in fake_openai.requests] == [20000, 4096, 4096]
+    assert "restarted in place to give back memory:" in log
+    assert log.count("listening on") == 1
+    assert "sk-restart-31" not in log
+
+
+async def test_the_lifeline_still_stops_the_proxy_after_a_restart_in_place(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """`run claude` stops its proxy by closing a pipe; the new image watches the same one."""
+    port = free_port()
+    lifeline, held = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "claude_proxy", "serve", "--port", str(port)),
+        *("--lifeline", str(lifeline)),
+        cwd=tmp_path,
+        env=restarting_env(fake_openai),
+        stderr=asyncio.subprocess.PIPE,
+        pass_fds=(lifeline,),
+    )
+    os.close(lifeline)
+    seen: list[str] = []
+    try:
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+            await ask(session, port)
+            await read_log_until(process, "restarted in place", seen)
+            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+        os.close(held)
+        held = -1
+        assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+    finally:
+        if held >= 0:
+            os.close(held)
+        await stop(process)
+
+
+async def test_serve_does_not_restart_in_place_once_its_configuration_changed(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The new image would read the changed file: the proxy would change under the user's
+    feet. It keeps running as it is, and says so."""
+    config = config_file_path()
+    config.write_text('big_model = "gpt-4o"\n')
+    port = free_port()
+    process = await start_serve(tmp_path, restarting_env(fake_openai), "--port", str(port))
+    seen: list[str] = []
+    try:
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+            config.write_text('big_model = "gpt-4.1"\n')
+            await ask(session, port)
+            line = await read_log_until(process, "not restarting in place", seen)
+            assert "the configuration changed since the start" in line
+            await ask(session, port)
+    finally:
+        log = "".join(seen) + await stop(process)
+    assert [request["model"] for request in fake_openai.requests] == ["gpt-4o", "gpt-4o"]
+    assert "restarting in place:" not in log
 
 
 async def test_serve_record_writes_each_exchange_and_says_so(

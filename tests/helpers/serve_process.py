@@ -39,6 +39,20 @@ async def stop(process: asyncio.subprocess.Process) -> str:
     return stderr.decode()
 
 
+async def read_log_until(
+    process: asyncio.subprocess.Process, text: str, seen: list[str], timeout: float = 120
+) -> str:
+    """Read the process's stderr a line at a time into `seen` until a line holds `text`;
+    that line. `stop` returns the rest."""
+    assert process.stderr is not None
+    async with asyncio.timeout(timeout):
+        while line := (await process.stderr.readline()).decode():
+            seen.append(line)
+            if text in line:
+                return line
+    pytest.fail(f"the proxy ended without logging {text!r}:\n{''.join(seen)}")
+
+
 async def fetch_health(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
     try:
         async with session.get(url) as response:

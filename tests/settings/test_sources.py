@@ -41,6 +41,7 @@ def test_layers_come_in_precedence_order_each_with_only_what_it_sets(
 ) -> None:
     config_file_path().write_text('port = 1111\nbig_model = "from-file"\nsmall_model = "file"\n')
     (tmp_path / ".env").write_text("PORT=2222\nBIG_MODEL=from-dotenv\n")
+    monkeypatch.delenv("MEMORY_RESTART_GROWTH")  # the test suite's own (conftest.py)
     monkeypatch.setenv("PORT", "3333")
     stack = layers({"port": 4444, "big_model": None})
     assert [layer.label for layer in stack] == ["flag", "environment", ".env", "config file"]
