@@ -4,6 +4,7 @@ and which model serves each alias; `--reload` restarts it when the source change
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -92,7 +93,14 @@ def serve(
         if restart is not None:
             from claude_proxy.server.restart import restart_in_place
 
-            restart_in_place(restart)
+            try:
+                restart_in_place(restart)  # returns only if the exec failed
+            except OSError as exc:
+                logging.getLogger(__name__).warning(
+                    "cannot restart in place (%s); serving on in this process, without restarts",
+                    exc,
+                )
+                asyncio.run(_serve(settings, debug_rich=debug_rich, handover=restart))
         if settings.workers > 1:
             from claude_proxy.server.workers import serve_workers
 
@@ -112,9 +120,10 @@ async def _serve(
     *,
     debug_rich: bool,
     handover: Handover | None,
-    unchanged: Callable[[], bool],
+    unchanged: Callable[[], bool] | None = None,
 ) -> Handover | None:
-    """Serve; the handover to restart in place with, when one is due (`server/restart.py`)."""
+    """Serve; the handover to restart in place with, when one is due (`server/restart.py`).
+    Without `unchanged` (whether the configuration is still the one running) none is."""
     from claude_proxy.cli.console import print_banner, print_request, setup_logging
     from claude_proxy.cli.local_proxy import base_url, loopback
     from claude_proxy.cli.models import alias_rows
@@ -129,6 +138,10 @@ async def _serve(
     if handover is not None:
         if handover.litellm:
             await upstream.load_litellm()
+        if unchanged is not None:  # not after a failed exec
+            from claude_proxy.server.memory_watch import current_rss
+
+            logging.getLogger(__name__).info(handover.note(current_rss()))
         return await run_server(
             settings,
             create_app(settings, upstream=upstream),

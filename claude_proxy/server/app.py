@@ -221,8 +221,6 @@ async def run_server(
         idle_seconds=settings.memory_restart_idle,
         connections=site.connections,
     )
-    if handover is not None:
-        logger.info(handover.note(watch.start))
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)

@@ -230,6 +230,40 @@ async def test_the_lifeline_still_stops_the_proxy_after_a_restart_in_place(
         await stop(process)
 
 
+NO_INTERPRETER = (
+    "import runpy, sys; sys.executable = '/nonexistent/python'; "
+    "sys.argv = ['claude-proxy', *sys.argv[1:]]; "
+    "runpy.run_module('claude_proxy', run_name='__main__', alter_sys=True)"
+)
+
+
+async def test_a_restart_that_cannot_exec_serves_on_in_the_same_process(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """An interpreter gone (an upgrade replaced it) must not take the proxy down."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-c", NO_INTERPRETER, "serve", "--port", str(port)),
+        cwd=tmp_path,
+        env=restarting_env(fake_openai),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    fake_openai.enqueue(Answer(text="before"), Answer(text="after"))
+    seen: list[str] = []
+    try:
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+            assert await ask(session, port) == "before"
+            line = await read_log_until(process, "cannot restart in place", seen)
+            assert "serving on in this process" in line
+            assert await ask(session, port) == "after"
+    finally:
+        log = "".join(seen) + await stop(process)
+    assert "restarted in place" not in log
+    assert "Traceback" not in log
+
+
 async def test_serve_does_not_restart_in_place_once_its_configuration_changed(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
