@@ -70,7 +70,7 @@ async def main(args: argparse.Namespace) -> None:
         choice = map_model(body["model"], settings, engines)
         if engines.needs_litellm([choice.model]):
             await engines.load_litellm()
-        request = to_openai_request(body, engines.target(choice.model, choice.provider))
+        request = to_openai_request(body, await engines.target(choice.model, choice.provider))
         await measure(engines, request, args.warmup, 1)
         cpu_before, fake_before = time.process_time(), cpu_seconds(fake.pid)
         started = time.perf_counter()

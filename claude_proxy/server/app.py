@@ -66,7 +66,7 @@ async def handle_health(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     upstream = request.app[UPSTREAM]
     choices = {alias: map_model(alias, settings, upstream) for alias in ALIASES}
-    targets = {alias: upstream.target(c.model, c.provider) for alias, c in choices.items()}
+    targets = {alias: await upstream.target(c.model, c.provider) for alias, c in choices.items()}
     return web.json_response(
         {
             "status": "ok",

@@ -108,7 +108,7 @@ async def answer(
     request[LOG].choice = choice
     upstream = request.app[UPSTREAM]
     limits = request.app[OUTPUT_LIMITS]
-    target = limits.applied(upstream.target(choice.model, choice.provider))
+    target = limits.applied(await upstream.target(choice.model, choice.provider))
     quirks = quirks_for(target, provider_options(request.app[SETTINGS]))
     if uses_server_tools(body):
         return await answer_with_web_tools(request, body, choice, target, quirks)
@@ -188,7 +188,7 @@ async def handle_count_tokens(request: web.Request) -> web.StreamResponse:
         return await relay_to_anthropic(request, body, choice, request.app[ANTHROPIC].count_tokens)
     validate_count_tokens_request(body)
     upstream = request.app[UPSTREAM]
-    target = upstream.target(choice.model, choice.provider)
+    target = await upstream.target(choice.model, choice.provider)
     if uses_server_tools(body):  # count what the upstream will be sent
         body = upstream_body(body)
     openai_request = to_openai_request({**body, "max_tokens": 1, "stream": False}, target)

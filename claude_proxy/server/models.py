@@ -32,16 +32,19 @@ CLAUDE_MODELS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def model_entries(request: web.Request) -> list[dict[str, Any]]:
+async def model_entries(request: web.Request) -> list[dict[str, Any]]:
     return [
-        model_entry(request, model_id, name, created) for model_id, name, created in CLAUDE_MODELS
+        await model_entry(request, model_id, name, created)
+        for model_id, name, created in CLAUDE_MODELS
     ]
 
 
-def model_entry(request: web.Request, model_id: str, name: str, created: str) -> dict[str, Any]:
+async def model_entry(
+    request: web.Request, model_id: str, name: str, created: str
+) -> dict[str, Any]:
     upstream = request.app[UPSTREAM]
     choice = map_model(model_id, request.app[SETTINGS], upstream)
-    target = upstream.target(choice.model, choice.provider)
+    target = await upstream.target(choice.model, choice.provider)
     bare = choice.model.split("/", 1)[1] if "/" in choice.model else choice.model
     return {
         "type": "model",
@@ -114,7 +117,7 @@ def parse_limit(raw: str | None) -> int:
 async def handle_models(request: web.Request) -> web.Response:
     query = request.query
     page = paginate(
-        model_entries(request),
+        await model_entries(request),
         limit=parse_limit(query.get("limit")),
         after_id=query.get("after_id"),
         before_id=query.get("before_id"),
@@ -126,7 +129,9 @@ async def handle_model(request: web.Request) -> web.Response:
     model_id = request.match_info["model_id"]
     for known_id, name, created in CLAUDE_MODELS:
         if known_id == model_id:
-            return web.json_response(model_entry(request, known_id, name, created))
+            return web.json_response(await model_entry(request, known_id, name, created))
     if alias_of(model_id) is not None:
-        return web.json_response(model_entry(request, model_id, model_id, "2026-01-01T00:00:00Z"))
+        return web.json_response(
+            await model_entry(request, model_id, model_id, "2026-01-01T00:00:00Z")
+        )
     raise errors.NotFoundError(f"model: {model_id!r} is not a Claude model this proxy serves")

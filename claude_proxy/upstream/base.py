@@ -26,8 +26,9 @@ class Upstream(Protocol):
         Closing the iterator (`aclose`) cancels the upstream request.
         """
 
-    def target(self, model: str, provider: str) -> Target:
-        """The translation's view of a model string (limits, parameters, capabilities)."""
+    async def target(self, model: str, provider: str) -> Target:
+        """The translation's view of a model string (limits, parameters, capabilities).
+        Async because knowing a model may take loading LiteLLM, which is done off the loop."""
 
     async def count_tokens(self, request: dict[str, Any]) -> int:
         """Input tokens of an OpenAI-style request (messages and tools) for its model."""

@@ -45,6 +45,7 @@ class Engines:
             NativeOpenAIUpstream(settings) if settings.upstream_engine == "native" else None
         )
         self._litellm: LiteLLMUpstream | None = None
+        self._loading = asyncio.Lock()
 
     def needs_litellm(self, models: Iterable[str]) -> bool:
         """Whether any of these model strings is LiteLLM's to serve (Anthropic's are the
@@ -53,22 +54,18 @@ class Engines:
             not self._is_native(model) and not model.startswith("anthropic/") for model in models
         )
 
-    @property
-    def litellm(self) -> LiteLLMUpstream:
-        """LiteLLM's engine, created (and litellm imported) on first use."""
-        if self._litellm is None:
-            logger.info("loading LiteLLM")
-            self._litellm = LiteLLMUpstream(self._settings)
-        return self._litellm
-
     async def load_litellm(self, *, warm_up: bool = True) -> LiteLLMUpstream:
-        """LiteLLM's engine, its import done in a thread so the loop keeps serving."""
-        if self._litellm is None:
-            await asyncio.to_thread(import_litellm)
-            engine = self.litellm
-            if warm_up:
-                await engine.warm_up()
-        return self.litellm
+        """LiteLLM's engine, created on first use; its import is done in a thread so the loop
+        keeps serving, and requests that need it meanwhile wait for the one load."""
+        async with self._loading:
+            if self._litellm is None:
+                logger.info("loading LiteLLM")
+                await asyncio.to_thread(import_litellm)
+                engine = LiteLLMUpstream(self._settings)
+                if warm_up:
+                    await engine.warm_up()
+                self._litellm = engine
+        return self._litellm
 
     def _is_native(self, model: str) -> bool:
         return self._native is not None and native_provider(model) is not None
@@ -95,14 +92,16 @@ class Engines:
 
     # --- knowing about models ------------------------------------------------------------
 
-    def target(self, model: str, provider: str) -> Target:
+    async def target(self, model: str, provider: str) -> Target:
         if self._is_native(model):
             target = target_for(model)
             if target is not None:
                 return target
         if provider == "anthropic":  # the passthrough translates nothing: limits are enough
             return limits_target(model, provider)
-        return self.litellm.target(model, provider)
+        # A client naming a model only LiteLLM serves must not stall every other stream
+        # while LiteLLM is imported: load_litellm imports it in a thread.
+        return await (await self.load_litellm()).target(model, provider)
 
     async def count_tokens(self, request: dict[str, Any]) -> int:
         return await (await self.load_litellm(warm_up=False)).count_tokens(request)

@@ -109,7 +109,7 @@ class LiteLLMUpstream:
 
     # --- model facts ---------------------------------------------------------------------
 
-    def target(self, model: str, provider: str) -> Target:
+    async def target(self, model: str, provider: str) -> Target:
         return _target_cached(self._litellm, model, provider)
 
     async def count_tokens(self, request: dict[str, Any]) -> int:

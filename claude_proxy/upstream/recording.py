@@ -190,8 +190,8 @@ class RecordingUpstream:
             call.count = count
         return count
 
-    def target(self, model: str, provider: str) -> Target:
-        return self.inner.target(model, provider)
+    async def target(self, model: str, provider: str) -> Target:
+        return await self.inner.target(model, provider)
 
     def provider_of(self, model: str) -> str | None:
         return self.inner.provider_of(model)

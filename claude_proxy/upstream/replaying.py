@@ -69,8 +69,8 @@ class ReplayUpstream:
             raise errors.ApiError("replay: the recorded call has no token count")
         return call.count
 
-    def target(self, model: str, provider: str) -> Target:
-        return self.facts.target(model, provider)
+    async def target(self, model: str, provider: str) -> Target:
+        return await self.facts.target(model, provider)
 
     def provider_of(self, model: str) -> str | None:
         return self.facts.provider_of(model)

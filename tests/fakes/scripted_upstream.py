@@ -144,7 +144,7 @@ class ScriptedUpstream:
         self.streams.append(stream)
         return stream.iterator
 
-    def target(self, model: str, provider: str) -> Target:
+    async def target(self, model: str, provider: str) -> Target:
         return Target(model=model, provider=provider)
 
     async def count_tokens(self, request: dict[str, Any]) -> int:

@@ -64,7 +64,7 @@ async def test_a_bug_in_the_proxy_is_a_json_500_not_a_traceback(aiohttp_client: 
         def is_provider(self, prefix: str) -> bool:
             return False
 
-        def target(self, model: str, provider: str) -> Target:
+        async def target(self, model: str, provider: str) -> Target:
             return Target(model=model, provider=provider)
 
         async def count_tokens(self, request: dict[str, Any]) -> int:

@@ -4,6 +4,9 @@ the client: the same answers and errors as the LiteLLM engine gives for the same
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import anthropic
@@ -13,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from claude_proxy.server.app import create_app
 from claude_proxy.settings import load_settings
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
+from tests.helpers.repo import REPO
 
 HELLO = [{"role": "user", "content": "hello"}]
 TOOLS = [{"name": "Bash", "description": "Run", "input_schema": {"type": "object"}}]
@@ -102,3 +106,47 @@ async def test_a_cut_stream_ends_with_an_error_event(
                     events.append(event.type)
     assert events[0] == "message_start" and "text" in events
     assert caught.value.body["error"]["type"] == "api_error"
+
+
+LITELLM_ON_FIRST_USE = """
+import asyncio, sys, threading
+
+importers = []
+
+
+class NoteImporter:
+    def find_spec(self, name, path=None, target=None):
+        if name == "litellm":
+            importers.append(threading.current_thread() is threading.main_thread())
+        return None
+
+
+sys.meta_path.insert(0, NoteImporter())
+from claude_proxy.settings import load_settings
+from claude_proxy.upstream.engines import Engines
+
+
+async def main():
+    engines = Engines(load_settings({"openai_api_key": "sk-test"}, env_file=None))
+    target = await engines.target("gemini/gemini-2.5-flash", "gemini")
+    await engines.aclose()
+    print("on the loop's thread" if importers[0] else "in a thread", target.provider)
+
+
+asyncio.run(main())
+"""
+
+
+def test_a_model_only_litellm_serves_loads_it_off_the_event_loop() -> None:
+    """A client naming such a model (the aliases serve OpenAI natively, so LiteLLM is not
+    loaded) must not stall every other stream for the seconds LiteLLM's import takes."""
+    done = subprocess.run(
+        [sys.executable, "-c", LITELLM_ON_FIRST_USE],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["in", "a", "thread", "gemini"]

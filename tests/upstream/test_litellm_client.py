@@ -11,17 +11,17 @@ from claude_proxy.upstream.litellm_client import LiteLLMUpstream
 from tests.helpers.repo import REPO
 
 
-def test_registry_and_target_come_from_litellm() -> None:
+async def test_registry_and_target_come_from_litellm() -> None:
     upstream = LiteLLMUpstream(load_settings({"openai_api_key": "sk-1"}, env_file=None))
     assert upstream.provider_of("gpt-4.1") == "openai"
     assert upstream.provider_of("no-such-model-anywhere") is None
     assert upstream.is_provider("openrouter") and upstream.is_provider("together_ai")
     assert not upstream.is_provider("meta-llama")
-    target = upstream.target("openai/gpt-4.1", "openai")
+    target = await upstream.target("openai/gpt-4.1", "openai")
     assert target.max_output_tokens == 32768
     assert {"temperature", "top_p", "user", "stop"} <= target.supported_params
     assert "top_k" not in target.supported_params
-    unknown = upstream.target("together_ai/some/unlisted-model", "together_ai")
+    unknown = await upstream.target("together_ai/some/unlisted-model", "together_ai")
     assert unknown.max_output_tokens is None  # never invent a cap
 
 

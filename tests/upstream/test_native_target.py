@@ -6,7 +6,7 @@ from claude_proxy.upstream.model_facts import bundled_model_map
 from claude_proxy.upstream.native_target import target_for
 
 
-def test_targets_equal_the_litellm_catalogs() -> None:
+async def test_targets_equal_the_litellm_catalogs() -> None:
     catalog = LiteLLMUpstream(load_settings(env_file=None))
     models = [
         key
@@ -22,7 +22,7 @@ def test_targets_equal_the_litellm_catalogs() -> None:
     different = [
         model
         for model in models
-        if target_for(model) != catalog.target(model, model.partition("/")[0])
+        if target_for(model) != await catalog.target(model, model.partition("/")[0])
     ]
     assert different == []
 

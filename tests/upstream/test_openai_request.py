@@ -177,7 +177,7 @@ async def compare_bodies(fake: FakeOpenAIRaw, base_url: str, models: list[str]) 
     different: list[Any] = []
     for model in models:
         provider = model.partition("/")[0]
-        target = litellm.target(model, provider)
+        target = await litellm.target(model, provider)
         quirks = quirks_for(target, ProviderOptions())
         for name, body in cases(model):
             request = quirks.prepare_request(to_openai_request(copy.deepcopy(body), target), body)

@@ -90,7 +90,7 @@ async def test_outside_an_exchange_nothing_is_noted() -> None:
     stream = upstream.stream(REQUEST)
     assert stream is inner.streams[0].iterator  # no layer in between
     assert upstream.provider_of("gpt-4.1") == "openai"
-    assert upstream.target("openai/gpt-4.1", "openai").model == "openai/gpt-4.1"
+    assert (await upstream.target("openai/gpt-4.1", "openai")).model == "openai/gpt-4.1"
     await upstream.aclose()
     assert inner.closed
 

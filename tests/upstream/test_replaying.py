@@ -84,6 +84,6 @@ async def test_model_facts_come_from_the_current_code() -> None:
     facts, upstream = replaying()
     assert upstream.provider_of("gpt-4.1") == "openai"
     assert upstream.is_provider("gemini") and not upstream.is_provider("nope")
-    assert upstream.target("openai/gpt-4.1", "openai").provider == "openai"
+    assert (await upstream.target("openai/gpt-4.1", "openai")).provider == "openai"
     await upstream.aclose()
     assert facts.closed
