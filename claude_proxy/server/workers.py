@@ -4,19 +4,30 @@ Gunicorn's arbiter binds the port once, forks the workers (aiohttp's `GunicornWe
 restarts one that dies, and on SIGTERM stops them gracefully; each worker runs the same app
 as a single process does, built by `create_app` after the fork (so each has its own event
 loop, upstream client and connection pool). The proxy keeps no state between requests, so
-any worker can answer any request.
+any worker can answer any request. A worker that idles with memory a burst left behind retires
+and is replaced (`retire_when_due`), as a single process restarts in place.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
 from gunicorn.app.base import BaseApplication
 
 from claude_proxy.server.app import SHUTDOWN_MARGIN, create_app, new_runner
+from claude_proxy.server.keys import ACTIVITY, SETTINGS
+from claude_proxy.server.memory_watch import MemoryWatch
+from claude_proxy.server.restart import MB
 from claude_proxy.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class ProxyWorkers(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
@@ -47,9 +58,48 @@ class ProxyWorkers(BaseApplication):  # type: ignore[misc]  # gunicorn has no ty
         settings = self.settings
 
         async def runner() -> web.AppRunner:
-            return new_runner(create_app(settings))
+            app = create_app(settings)
+            runner = new_runner(app)
+            app.cleanup_ctx.append(retire_when_due(runner))
+            return runner
 
         return runner
+
+
+def retire_when_due(runner: web.AppRunner) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A worker's memory watch (`memory_watch.py`): once due, the worker stops as on SIGTERM
+    and gunicorn's arbiter forks a fresh one, from the settings it started with. The port is
+    the arbiter's, so it stays open, and the other workers serve meanwhile."""
+
+    def connections() -> int:
+        return len(runner.server.connections) if runner.server is not None else 0
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        watch = MemoryWatch(
+            app[ACTIVITY],
+            growth_percent=settings.memory_restart_growth,
+            idle_seconds=settings.memory_restart_idle,
+            connections=connections,
+        )
+
+        async def retire() -> None:
+            rss = await watch.wait()
+            logger.info(
+                "retiring this worker to give back memory: %.0f MB resident, %.0f MB at its "
+                "start; gunicorn starts a fresh one",
+                rss / MB,
+                (watch.start or 0) / MB,
+            )
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        task = asyncio.ensure_future(retire())
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    return context
 
 
 def serve_workers(settings: Settings, workers: int) -> None:

@@ -11,7 +11,7 @@ import aiohttp
 from tests.fakes.openai_upstream import Answer, FakeOpenAI
 from tests.helpers.ledger import ledger_rows
 from tests.helpers.ports import free_port
-from tests.helpers.serve_process import serve_env, start_serve, wait_for_health
+from tests.helpers.serve_process import read_log_until, serve_env, start_serve, wait_for_health
 
 BODY = {
     "model": "claude-opus-5-5",
@@ -27,6 +27,16 @@ def children(pid: int) -> set[int]:
     return found
 
 
+async def both_booted(process: asyncio.subprocess.Process) -> set[int]:
+    for _ in range(300):  # bounded: ~30 s
+        if len(children(process.pid)) == 2:
+            break
+        await asyncio.sleep(0.1)
+    workers = children(process.pid)
+    assert len(workers) == 2
+    return workers
+
+
 async def test_two_workers_serve_one_port(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     port = free_port()
     env = serve_env(
@@ -40,11 +50,7 @@ async def test_two_workers_serve_one_port(fake_openai: FakeOpenAI, tmp_path: Pat
         fake_openai.enqueue(*[Answer(text=f"answer {n}") for n in range(8)])
         async with aiohttp.ClientSession() as session:
             await wait_for_health(session, f"{url}/health")
-            for _ in range(100):  # both workers booted (bounded: ~10 s)
-                if len(children(process.pid)) == 2:
-                    break
-                await asyncio.sleep(0.1)
-            assert len(children(process.pid)) == 2
+            await both_booted(process)
             answers = []
             for _ in range(8):
                 async with session.post(f"{url}/v1/messages", json=BODY) as response:
@@ -61,3 +67,39 @@ async def test_two_workers_serve_one_port(fake_openai: FakeOpenAI, tmp_path: Pat
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
     # both workers wrote the one ledger; each flushed its rows as it stopped
     assert len({row["request_id"] for row in ledger_rows(tmp_path / "data")}) == 8
+
+
+async def test_a_worker_that_idles_above_its_start_is_replaced(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Under gunicorn a worker retires instead of restarting in place; the arbiter forks a
+    fresh one and the port never closes."""
+    port = free_port()
+    env = serve_env(
+        OPENAI_API_KEY="sk-test",
+        OPENAI_API_BASE=fake_openai.base_url,
+        DATA_DIR=str(tmp_path / "data"),
+        MEMORY_RESTART_GROWTH="0.001",
+        MEMORY_RESTART_IDLE="0.2",
+    )
+    process = await start_serve(tmp_path, env, "--port", str(port), "--workers", "2")
+    seen: list[str] = []
+    try:
+        url = f"http://127.0.0.1:{port}"
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await wait_for_health(session, f"{url}/health")
+            first = await both_booted(process)
+            for _ in range(4):
+                async with session.post(f"{url}/v1/messages", json=BODY) as response:
+                    assert response.status == 200
+            await read_log_until(process, "retiring this worker to give back memory", seen)
+            await read_log_until(process, "Booting worker", seen)
+            async with session.post(f"{url}/v1/messages", json=BODY) as response:
+                assert response.status == 200
+            assert children(process.pid) != first
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, "".join(seen)[-2000:] + stderr.decode()[-2000:]
