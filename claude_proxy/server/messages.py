@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
@@ -37,6 +37,7 @@ from claude_proxy.server.stream_writer import (
     write_stream,
 )
 from claude_proxy.server.thread_store import ThreadTurn, thread_turn
+from claude_proxy.server.translation import off_loop, translate
 from claude_proxy.settings import Settings
 from claude_proxy.translate.request import (
     requested_model,
@@ -52,11 +53,6 @@ from claude_proxy.translate.threads import read_thread
 from claude_proxy.upstream.anthropic_passthrough import Reply
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-OFF_LOOP_BYTES = 1 << 20
-"""Bodies larger than this are parsed and translated in a thread."""
 
 Relay = Callable[[dict[str, Any], bytes, str, Mapping[str, str]], Awaitable[Reply]]
 
@@ -189,9 +185,7 @@ async def handle_count_tokens(request: web.Request) -> web.StreamResponse:
     validate_count_tokens_request(body)
     upstream = request.app[UPSTREAM]
     target = await upstream.target(choice.model, choice.provider)
-    if uses_server_tools(body):  # count what the upstream will be sent
-        body = upstream_body(body)
-    openai_request = to_openai_request({**body, "max_tokens": 1, "stream": False}, target)
+    openai_request = await off_loop(len(await request.read()), counted, body, target)
     try:
         count = await upstream.count_tokens(openai_request)
     except errors.ProxyError:
@@ -210,17 +204,11 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
-async def off_loop(size: int, work: Callable[..., T], *args: Any) -> T:
-    """`work(*args)`, in a thread for a large body: the loop keeps serving other sessions
-    meanwhile (the GIL is shared, but released every few milliseconds)."""
-    if size > OFF_LOOP_BYTES:
-        return await asyncio.to_thread(work, *args)
-    return work(*args)
-
-
-def translate(body: dict[str, Any], target: Target, quirks: Quirks) -> dict[str, Any]:
-    """The upstream request for a validated body, the provider's quirks applied."""
-    return quirks.prepare_request(to_openai_request(body, target), body)
+def counted(body: dict[str, Any], target: Target) -> dict[str, Any]:
+    """The upstream request count_tokens counts: what /v1/messages would send."""
+    if uses_server_tools(body):
+        body = upstream_body(body)
+    return to_openai_request({**body, "max_tokens": 1, "stream": False}, target)
 
 
 def choose_model(request: web.Request, body: Any) -> ModelChoice:

@@ -24,11 +24,11 @@ from claude_proxy.model_map import ModelChoice
 from claude_proxy.providers import Quirks
 from claude_proxy.server.keys import LOG, SETTINGS, UPSTREAM
 from claude_proxy.server.stream_writer import MODEL_HEADER, Deadlines, filtered, write_stream
+from claude_proxy.server.translation import off_loop, translate
 from claude_proxy.settings import Settings
 from claude_proxy.translate.citation_stream import cite_content
 from claude_proxy.translate.citations import numbered_results, results_in
 from claude_proxy.translate.fetchable_urls import admits, fetchable_urls, in_context, result_urls
-from claude_proxy.translate.request import to_openai_request
 from claude_proxy.translate.response import to_anthropic_message
 from claude_proxy.translate.server_tool_blocks import (
     error_block,
@@ -170,8 +170,17 @@ def round_body(
     )
 
 
-def openai_request_of(body: dict[str, Any], target: Target, quirks: Quirks) -> dict[str, Any]:
-    return quirks.prepare_request(to_openai_request(body, target), body)
+def round_request(
+    body: dict[str, Any],
+    content: list[Block],
+    number: int,
+    runner: WebToolRunner,
+    target: Target,
+    quirks: Quirks,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Round `number`'s body and its upstream request."""
+    this_round = round_body(body, content, number, runner)
+    return this_round, translate(this_round, target, quirks)
 
 
 async def answer_with_web_tools(
@@ -219,9 +228,12 @@ async def complete_rounds(
     content: list[Block] = []
     usage = dict.fromkeys(USAGE_KEYS, 0)
     first_result = results_in(body["messages"]) + 1
+    size = len(await request.read())
     for number in range(MAX_ROUNDS):
-        this_round = round_body(body, content, number, runner)
-        completion = await upstream.complete(openai_request_of(this_round, target, quirks))
+        this_round, openai_request = await off_loop(
+            size, round_request, body, content, number, runner, target, quirks
+        )
+        completion = await upstream.complete(openai_request)
         message = to_anthropic_message(
             quirks.fix_response(completion, this_round),
             requested_model=body["model"],
@@ -253,9 +265,12 @@ async def rounds(
     """The chunks of every round, with the markers `ServerToolStream` turns into the end of
     a round and the result blocks."""
     upstream = request.app[UPSTREAM]
+    size = len(await request.read())
     for number in range(MAX_ROUNDS):
-        this_round = round_body(body, stream.content, number, runner)
-        chunks = upstream.stream(openai_request_of(this_round, target, quirks))
+        this_round, openai_request = await off_loop(
+            size, round_request, body, stream.content, number, runner, target, quirks
+        )
+        chunks = upstream.stream(openai_request)
         chunk_filter = quirks.filter_stream(this_round)
         source = chunks if chunk_filter is None else filtered(chunks, chunk_filter)
         try:

@@ -496,7 +496,7 @@ async def test_anthropic_models_keep_their_own_threads(
 async def test_a_small_continue_of_a_large_thread_is_translated_off_the_loop(
     start_proxy: ProxyFactory, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from claude_proxy.server import messages
+    from claude_proxy.server import messages, translation
 
     threads: list[bool] = []
     translate = messages.translate
@@ -506,7 +506,7 @@ async def test_a_small_continue_of_a_large_thread_is_translated_off_the_loop(
         return translate(*args)
 
     monkeypatch.setattr(messages, "translate", spied)
-    monkeypatch.setattr(messages, "OFF_LOOP_BYTES", 2000)
+    monkeypatch.setattr(translation, "OFF_LOOP_BYTES", 2000)
     fake_openai.enqueue(two_tool_rounds()[0], Answer(text="5, then."))
     url = await proxy_for(start_proxy, fake_openai, "native")
     async with anthropic.AsyncAnthropic(base_url=url, api_key="k", max_retries=0) as client:

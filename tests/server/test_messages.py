@@ -4,6 +4,7 @@ a fake OpenAI server on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import aiohttp
@@ -251,6 +252,28 @@ async def test_count_tokens_counts_system_messages_and_tools(
     assert 5 < bare.input_tokens < 30
     assert with_system.input_tokens > bare.input_tokens + 60
     assert with_tools.input_tokens > bare.input_tokens + 20
+
+
+async def test_count_tokens_translates_a_large_body_off_the_loop(
+    client: anthropic.AsyncAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claude_proxy.server import messages, translation
+
+    threads: list[bool] = []
+    counted = messages.counted
+
+    def spied(*args: Any) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return counted(*args)
+
+    monkeypatch.setattr(messages, "counted", spied)
+    monkeypatch.setattr(translation, "OFF_LOOP_BYTES", 2000)
+    small = await client.messages.count_tokens(model="claude-opus-5-5", messages=HELLO)
+    large = await client.messages.count_tokens(
+        model="claude-opus-5-5", messages=[{"role": "user", "content": "hello " * 400}]
+    )
+    assert threads == [True, False]  # the small one on the loop, the large one in a thread
+    assert large.input_tokens > small.input_tokens + 300
 
 
 @pytest.mark.parametrize("model", ["o3-mini", "o1", "gpt-5-mini"])

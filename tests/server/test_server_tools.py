@@ -7,6 +7,7 @@ stream event), not only read by its lenient parser."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,7 @@ from anthropic.types import (
     WebSearchToolResultBlock,
 )
 
+from claude_proxy.server import server_tools, translation
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
 from tests.fakes.web_services import FakeWeb, Hit
 from tests.helpers.proxy import ProxyFactory
@@ -531,3 +533,25 @@ async def test_the_next_round_reads_a_cited_text_as_the_model_wrote_it(
     assert third[3]["content"] == "Alpha first.[web:1] More:"
     (_, second_results) = tool_messages(fake_openai.requests[2])
     assert "[web:4] Example A" in second_results and "[web:5] Other B" in second_results
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+async def test_every_round_of_a_large_body_is_translated_off_the_loop(
+    web_proxy: str, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    threads: list[bool] = []
+    round_request = server_tools.round_request
+
+    def spied(*args: Any) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return round_request(*args)
+
+    monkeypatch.setattr(server_tools, "round_request", spied)
+    monkeypatch.setattr(translation, "OFF_LOOP_BYTES", 2000)
+    fake_openai.enqueue(Answer(tool_calls=[search_call("topic news")]), Answer(text="Alpha."))
+    large = body([SEARCH_TOOL], messages=[{"role": "user", "content": "x" * 2001}])
+    if stream:
+        await ask_streamed(web_proxy, large)
+    else:
+        await ask(web_proxy, large)
+    assert threads == [False, False]  # both rounds in a worker thread, not on the loop's
