@@ -603,6 +603,64 @@ async def test_run_claude_interactive_in_manual_mode_and_the_resume_hint(
     assert any((home / ".claude" / "projects").glob(f"*/{ours.group(1)}.jsonl"))
 
 
+async def proxy_log_shows(text: str) -> str:
+    """The launcher's proxy log once it holds `text` (bounded: about 2 minutes)."""
+    log = Path(os.environ["XDG_STATE_HOME"]) / "claude-proxy" / "proxy.log"
+    for _ in range(1200):
+        if log.exists() and text in (seen := log.read_text()):
+            return seen
+        await asyncio.sleep(0.1)
+    pytest.fail(f"the proxy never logged {text!r}")
+
+
+@pytest.mark.claude_code
+async def test_claude_code_carries_on_across_a_restart_in_place(
+    claude: str, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """One interactive session of the real Claude Code: after a turn its idle connection is
+    closed (CLIENT_HEADER_TIMEOUT) and the proxy restarts in place; the next turn is answered
+    by the new image on the same port, and Claude Code notices nothing."""
+    project = tmp_path / "project"
+    project.mkdir()
+    home = tmp_path / "claude-home"
+    seeded_claude_home(home, project)
+    fake_openai.enqueue(*[Answer(text="the first answer")] * 6)
+    env = {
+        **launcher_env_vars(fake_openai, tmp_path),
+        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        "DISABLE_AUTOUPDATER": "1",
+        "MEMORY_RESTART_GROWTH": "0.001",
+        "MEMORY_RESTART_IDLE": "0.5",
+        "CLIENT_HEADER_TIMEOUT": "1",
+    }
+    env.pop("CLAUDECODE", None)
+    terminal = Terminal([sys.executable, "-m", "claude_proxy", "run", "claude"], env, project)
+    try:
+        await asyncio.to_thread(terminal.read_until, "manual mode on")
+        terminal.type(b"say hi")
+        await asyncio.to_thread(terminal.read_until, "say hi")
+        terminal.type(b"\r")
+        await asyncio.to_thread(terminal.read_until, "the first answer")
+        log = await proxy_log_shows("restarted in place to give back memory")
+        fake_openai.queue[:] = [Answer(text="the second answer")] * 6
+        terminal.type(b"and again")
+        await asyncio.to_thread(terminal.read_until, "and again")
+        terminal.type(b"\r")
+        await asyncio.to_thread(terminal.read_until, "the second answer")
+        terminal.type(b"/exit")
+        await asyncio.to_thread(terminal.read_until, "/exit")
+        terminal.type(b"\r")
+        code = await asyncio.wait_for(asyncio.to_thread(terminal.process.wait), timeout=60)
+    finally:
+        terminal.close()
+    assert code == 0, terminal.text[-2000:]
+    assert "restarting in place:" in log
+    assert not terminal.shows("API Error")
+
+
 @pytest.mark.claude_code
 async def test_run_claude_keeps_the_users_mode_without_the_auto_mode_offer(
     claude: str, fake_openai: FakeOpenAI, tmp_path: Path
