@@ -556,27 +556,45 @@ def seeded_claude_home(home: Path, project: Path) -> None:
     (home / ".claude.json").write_text(json.dumps(state))
 
 
+def run_claude_on_a_terminal(
+    claude: str,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    claude_settings: dict[str, Any] | None = None,
+    **extra_env: str,
+) -> tuple[Path, Terminal]:
+    """`claude-proxy run claude` on a pseudo-terminal in a new project folder, the pinned
+    Claude Code on PATH with a finished onboarding (and `claude_settings` as its user
+    settings); Claude Code's home and the terminal."""
+    project = tmp_path / "project"
+    project.mkdir()
+    home = tmp_path / "claude-home"
+    seeded_claude_home(home, project)
+    if claude_settings is not None:
+        (home / ".claude").mkdir()
+        (home / ".claude" / "settings.json").write_text(json.dumps(claude_settings))
+    env = {
+        **launcher_env_vars(fake, tmp_path),
+        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        "DISABLE_AUTOUPDATER": "1",
+        **extra_env,
+    }
+    env.pop("CLAUDECODE", None)
+    argv = [sys.executable, "-m", "claude_proxy", "run", "claude"]
+    return home, Terminal(argv, env, project)
+
+
 @pytest.mark.claude_code
 async def test_run_claude_interactive_in_manual_mode_and_the_resume_hint(
     claude: str, fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
     """The real Claude Code on a terminal: no auto mode (its check cannot pass the proxy), a
     real answer, and on exit the resume command through the proxy for the same session."""
-    project = tmp_path / "project"
-    project.mkdir()
-    home = tmp_path / "claude-home"
-    seeded_claude_home(home, project)
     fake_openai.enqueue(*[Answer(text="hello from the fake upstream")] * 6)
-    env = {
-        **launcher_env_vars(fake_openai, tmp_path),
-        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(home),
-        "TERM": "xterm-256color",
-        "COLUMNS": "120",
-        "DISABLE_AUTOUPDATER": "1",
-    }
-    env.pop("CLAUDECODE", None)
-    terminal = Terminal([sys.executable, "-m", "claude_proxy", "run", "claude"], env, project)
+    home, terminal = run_claude_on_a_terminal(claude, fake_openai, tmp_path)
     try:
         await asyncio.to_thread(terminal.read_until, "manual mode on")
         assert terminal.shows("starts in manual permission mode")
@@ -620,24 +638,13 @@ async def test_claude_code_carries_on_across_a_restart_in_place(
     """One interactive session of the real Claude Code: after a turn its idle connection is
     closed (CLIENT_HEADER_TIMEOUT) and the proxy restarts in place; the next turn is answered
     by the new image on the same port, and Claude Code notices nothing."""
-    project = tmp_path / "project"
-    project.mkdir()
-    home = tmp_path / "claude-home"
-    seeded_claude_home(home, project)
     fake_openai.enqueue(*[Answer(text="the first answer")] * 6)
-    env = {
-        **launcher_env_vars(fake_openai, tmp_path),
-        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(home),
-        "TERM": "xterm-256color",
-        "COLUMNS": "120",
-        "DISABLE_AUTOUPDATER": "1",
+    restarting = {
         "MEMORY_RESTART_GROWTH": "0.001",
         "MEMORY_RESTART_IDLE": "0.5",
         "CLIENT_HEADER_TIMEOUT": "1",
     }
-    env.pop("CLAUDECODE", None)
-    terminal = Terminal([sys.executable, "-m", "claude_proxy", "run", "claude"], env, project)
+    _, terminal = run_claude_on_a_terminal(claude, fake_openai, tmp_path, **restarting)
     try:
         await asyncio.to_thread(terminal.read_until, "manual mode on")
         terminal.type(b"say hi")
@@ -667,24 +674,8 @@ async def test_run_claude_keeps_the_users_mode_without_the_auto_mode_offer(
 ) -> None:
     """A mode in the user's settings is theirs (no manual mode, no note), and Claude Code's
     "Make auto mode your default permission mode?" dialog does not show."""
-    project = tmp_path / "project"
-    project.mkdir()
-    home = tmp_path / "claude-home"
-    seeded_claude_home(home, project)
-    (home / ".claude").mkdir()
-    (home / ".claude" / "settings.json").write_text(
-        json.dumps({"permissions": {"defaultMode": "acceptEdits"}})
-    )
-    env = {
-        **launcher_env_vars(fake_openai, tmp_path),
-        "PATH": f"{Path(claude).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(home),
-        "TERM": "xterm-256color",
-        "COLUMNS": "120",
-        "DISABLE_AUTOUPDATER": "1",
-    }
-    env.pop("CLAUDECODE", None)
-    terminal = Terminal([sys.executable, "-m", "claude_proxy", "run", "claude"], env, project)
+    settings = {"permissions": {"defaultMode": "acceptEdits"}}
+    _, terminal = run_claude_on_a_terminal(claude, fake_openai, tmp_path, settings)
     try:
         await asyncio.to_thread(terminal.read_until, "accept edits on")
         terminal.type(b"/exit")

@@ -25,6 +25,7 @@ from claude_proxy.upstream.litellm_client import import_litellm
 from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
 from tests.helpers.ports import free_port
 from tests.helpers.serve_process import (
+    connection_per_request,
     read_log_until,
     serve_env,
     start_serve,
@@ -180,11 +181,7 @@ async def test_serve_restarts_in_place_once_idle_above_its_start(
     )
     seen: list[str] = []
     try:
-        # A connection per request: an idle keep-alive one would hold the restart back until
-        # CLIENT_HEADER_TIMEOUT closed it.
-        connector = aiohttp.TCPConnector(force_close=True)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+        async with connection_per_request(port) as session:
             assert await ask(session, port) == "before"
             await read_log_until(process, "restarting in place:", seen)
             # Sent while the new image starts: it waits in the backlog, it is not refused.
@@ -215,9 +212,7 @@ async def test_the_lifeline_still_stops_the_proxy_after_a_restart_in_place(
     os.close(lifeline)
     seen: list[str] = []
     try:
-        connector = aiohttp.TCPConnector(force_close=True)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+        async with connection_per_request(port) as session:
             await ask(session, port)
             await read_log_until(process, "restarted in place", seen)
             await wait_for_health(session, f"http://127.0.0.1:{port}/health")
@@ -251,9 +246,7 @@ async def test_a_restart_that_cannot_exec_serves_on_in_the_same_process(
     fake_openai.enqueue(Answer(text="before"), Answer(text="after"))
     seen: list[str] = []
     try:
-        connector = aiohttp.TCPConnector(force_close=True)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+        async with connection_per_request(port) as session:
             assert await ask(session, port) == "before"
             line = await read_log_until(process, "cannot restart in place", seen)
             assert "serving on in this process" in line
@@ -275,9 +268,7 @@ async def test_serve_does_not_restart_in_place_once_its_configuration_changed(
     process = await start_serve(tmp_path, restarting_env(fake_openai), "--port", str(port))
     seen: list[str] = []
     try:
-        connector = aiohttp.TCPConnector(force_close=True)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+        async with connection_per_request(port) as session:
             config.write_text('big_model = "gpt-4.1"\n')
             await ask(session, port)
             line = await read_log_until(process, "not restarting in place", seen)

@@ -11,7 +11,6 @@ import json
 import logging
 import shutil
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from tests.helpers.ports import free_port
 from tests.helpers.proxy import ProxyFactory
 from tests.helpers.repo import REPO
 from tests.helpers.serve_process import serve_env, start_serve, stop, wait_for_health
+from tests.helpers.threads import note_threads
 from tests.helpers.typescript_sdk import pinned_typescript_sdk, run_tool_runner, sdk_version
 
 SYSTEM = "You are a calculator."
@@ -498,14 +498,7 @@ async def test_a_small_continue_of_a_large_thread_is_translated_off_the_loop(
 ) -> None:
     from claude_proxy.server import messages, translation
 
-    threads: list[bool] = []
-    translate = messages.translate
-
-    def spied(*args: Any) -> Any:
-        threads.append(threading.current_thread() is threading.main_thread())
-        return translate(*args)
-
-    monkeypatch.setattr(messages, "translate", spied)
+    threads = note_threads(monkeypatch, messages, "translate")
     monkeypatch.setattr(translation, "OFF_LOOP_BYTES", 2000)
     fake_openai.enqueue(two_tool_rounds()[0], Answer(text="5, then."))
     url = await proxy_for(start_proxy, fake_openai, "native")

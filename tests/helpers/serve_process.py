@@ -6,6 +6,8 @@ import asyncio
 import os
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,17 @@ async def read_log_until(
             if text in line:
                 return line
     pytest.fail(f"the proxy ended without logging {text!r}:\n{''.join(seen)}")
+
+
+@asynccontextmanager
+async def connection_per_request(port: int) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session to the proxy on `port` that opens a connection per request (an idle
+    keep-alive one would hold a restart in place back until CLIENT_HEADER_TIMEOUT closed it),
+    once the proxy answers /health."""
+    connector = aiohttp.TCPConnector(force_close=True)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await wait_for_health(session, f"http://127.0.0.1:{port}/health")
+        yield session
 
 
 async def fetch_health(session: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:

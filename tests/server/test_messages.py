@@ -4,7 +4,6 @@ a fake OpenAI server on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import aiohttp
@@ -14,6 +13,7 @@ import pytest
 from tests.fakes.openai_upstream import Answer, FakeOpenAI, ToolCall
 from tests.helpers.messages import BASH, comparable
 from tests.helpers.repo import DATA, body_of
+from tests.helpers.threads import note_threads
 
 HELLO = [{"role": "user", "content": "hello"}]
 READ = {
@@ -259,14 +259,7 @@ async def test_count_tokens_translates_a_large_body_off_the_loop(
 ) -> None:
     from claude_proxy.server import messages, translation
 
-    threads: list[bool] = []
-    counted = messages.counted
-
-    def spied(*args: Any) -> Any:
-        threads.append(threading.current_thread() is threading.main_thread())
-        return counted(*args)
-
-    monkeypatch.setattr(messages, "counted", spied)
+    threads = note_threads(monkeypatch, messages, "counted")
     monkeypatch.setattr(translation, "OFF_LOOP_BYTES", 2000)
     small = await client.messages.count_tokens(model="claude-opus-5-5", messages=HELLO)
     large = await client.messages.count_tokens(

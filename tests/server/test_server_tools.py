@@ -7,7 +7,6 @@ stream event), not only read by its lenient parser."""
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import aiohttp
@@ -29,6 +28,7 @@ from tests.fakes.openai_upstream import Answer, Failure, FakeOpenAI, ToolCall
 from tests.fakes.web_services import FakeWeb, Hit
 from tests.helpers.proxy import ProxyFactory
 from tests.helpers.sse import sse_events
+from tests.helpers.threads import note_threads
 
 SEARCH_TOOL = {"type": "web_search_20250305", "name": "web_search", "max_uses": 5}
 FETCH_TOOL = {"type": "web_fetch_20250910", "name": "web_fetch", "max_uses": 5}
@@ -539,14 +539,7 @@ async def test_the_next_round_reads_a_cited_text_as_the_model_wrote_it(
 async def test_every_round_of_a_large_body_is_translated_off_the_loop(
     web_proxy: str, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, stream: bool
 ) -> None:
-    threads: list[bool] = []
-    round_request = server_tools.round_request
-
-    def spied(*args: Any) -> Any:
-        threads.append(threading.current_thread() is threading.main_thread())
-        return round_request(*args)
-
-    monkeypatch.setattr(server_tools, "round_request", spied)
+    threads = note_threads(monkeypatch, server_tools, "round_request")
     monkeypatch.setattr(translation, "OFF_LOOP_BYTES", 2000)
     fake_openai.enqueue(Answer(tool_calls=[search_call("topic news")]), Answer(text="Alpha."))
     large = body([SEARCH_TOOL], messages=[{"role": "user", "content": "x" * 2001}])

@@ -11,7 +11,13 @@ import aiohttp
 from tests.fakes.openai_upstream import Answer, FakeOpenAI
 from tests.helpers.ledger import ledger_rows
 from tests.helpers.ports import free_port
-from tests.helpers.serve_process import read_log_until, serve_env, start_serve, wait_for_health
+from tests.helpers.serve_process import (
+    connection_per_request,
+    read_log_until,
+    serve_env,
+    start_serve,
+    wait_for_health,
+)
 
 BODY = {
     "model": "claude-opus-5-5",
@@ -86,9 +92,7 @@ async def test_a_worker_that_idles_above_its_start_is_replaced(
     seen: list[str] = []
     try:
         url = f"http://127.0.0.1:{port}"
-        connector = aiohttp.TCPConnector(force_close=True)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            await wait_for_health(session, f"{url}/health")
+        async with connection_per_request(port) as session:
             first = await both_booted(process)
             for _ in range(4):
                 async with session.post(f"{url}/v1/messages", json=BODY) as response:
