@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -192,6 +193,21 @@ def new_runner(app: web.Application) -> web.AppRunner:
     )
 
 
+async def open_site(runner: web.AppRunner, sockets: list[socket.socket] | None = None) -> ProxySite:
+    """Set up `runner` and serve it on the settings' host and port, or on `sockets` (a
+    handover's, gunicorn's), with what every serving process needs: the open-file limit
+    raised for MAX_CONNECTIONS, the cap within it, accept() failures as one line each."""
+    settings = runner.app[SETTINGS]
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(quiet_accept_errors(loop))
+    file_limit = raise_open_file_limit(2 * settings.max_connections + FD_RESERVE)
+    await runner.setup()
+    cap = connection_cap(settings.max_connections, file_limit)
+    site = ProxySite(runner, settings.host, settings.port, max_connections=cap, sockets=sockets)
+    await site.start()
+    return site
+
+
 async def run_server(
     settings: Settings,
     app: web.Application | None = None,
@@ -204,17 +220,11 @@ async def run_server(
     `unchanged` (whether the configuration is still the one running), returns the handover
     once a restart in place is due (`memory_watch.py`, `restart.py`), the port kept open."""
     loop = asyncio.get_running_loop()
-    loop.set_exception_handler(quiet_accept_errors(loop))
-    file_limit = raise_open_file_limit(2 * settings.max_connections + FD_RESERVE)
     app = app or create_app(settings)
     if handover is not None:
         handover.restore(app)
     runner = new_runner(app)
-    await runner.setup()
-    cap = connection_cap(settings.max_connections, file_limit)
-    sockets = handover.sockets() if handover is not None else None
-    site = ProxySite(runner, settings.host, settings.port, max_connections=cap, sockets=sockets)
-    await site.start()
+    site = await open_site(runner, handover.sockets() if handover is not None else None)
     watch = MemoryWatch(
         app[ACTIVITY],
         growth_percent=settings.memory_restart_growth if unchanged is not None else 0,

@@ -1,11 +1,11 @@
 """`serve --workers N`: N processes answering on one port, with gunicorn as the process manager.
 
-Gunicorn's arbiter binds the port once, forks the workers (aiohttp's `GunicornWebWorker`),
+Gunicorn's arbiter binds the port once, forks the workers (`ProxyWorker`, aiohttp's worker),
 restarts one that dies, and on SIGTERM stops them gracefully; each worker runs the same app
 as a single process does, built by `create_app` after the fork (so each has its own event
 loop, upstream client and connection pool). The proxy keeps no state between requests, so
 any worker can answer any request. A worker that idles with memory a burst left behind retires
-and is replaced (`retire_when_due`), as a single process restarts in place.
+and is replaced, as a single process restarts in place.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ import asyncio
 import logging
 import math
 import os
-import signal
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.worker import GunicornWebWorker
 from gunicorn.app.base import BaseApplication
 
-from claude_proxy.server.app import SHUTDOWN_MARGIN, create_app, new_runner
+from claude_proxy.server.app import SHUTDOWN_MARGIN, create_app, new_runner, open_site
 from claude_proxy.server.keys import ACTIVITY, SETTINGS
 from claude_proxy.server.memory_watch import MemoryWatch
 from claude_proxy.server.restart import MB
@@ -41,7 +40,7 @@ class ProxyWorkers(BaseApplication):  # type: ignore[misc]  # gunicorn has no ty
         options: dict[str, Any] = {
             "bind": f"{host}:{self.settings.port}",
             "workers": self.workers,
-            "worker_class": "aiohttp.GunicornWebWorker",
+            "worker_class": ProxyWorker,
             # Gunicorn waits this long for a worker to stop after SIGTERM; the worker drains
             # its streams for SHUTDOWN_GRACE first.
             "graceful_timeout": math.ceil(self.settings.shutdown_grace + 2 * SHUTDOWN_MARGIN),
@@ -58,48 +57,52 @@ class ProxyWorkers(BaseApplication):  # type: ignore[misc]  # gunicorn has no ty
         settings = self.settings
 
         async def runner() -> web.AppRunner:
-            app = create_app(settings)
-            runner = new_runner(app)
-            app.cleanup_ctx.append(retire_when_due(runner))
-            return runner
+            return new_runner(create_app(settings))
 
         return runner
 
 
-def retire_when_due(runner: web.AppRunner) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A worker's memory watch (`memory_watch.py`): once due, the worker stops as on SIGTERM
-    and gunicorn's arbiter forks a fresh one, from the settings it started with. The port is
-    the arbiter's, so it stays open, and the other workers serve meanwhile."""
+class ProxyWorker(GunicornWebWorker):
+    """aiohttp's worker, serving gunicorn's sockets through `ProxySite` as a single process
+    does (the connection cap, framing errors as Anthropic JSON) instead of a plain
+    `SockSite`; a worker that idles with memory a burst left behind retires, and the arbiter
+    forks a fresh one (memory_watch.py), while the port, the arbiter's, stays open."""
 
-    def connections() -> int:
-        return len(runner.server.connections) if runner.server is not None else 0
-
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
+    async def _run(self) -> None:
+        runner: web.AppRunner = await self.wsgi()
+        site = await open_site(runner, list(self.sockets))
+        self.booted = True  # bound: the arbiter may now tell a failed boot from an exit
+        settings = runner.app[SETTINGS]
         watch = MemoryWatch(
-            app[ACTIVITY],
+            runner.app[ACTIVITY],
             growth_percent=settings.memory_restart_growth,
             idle_seconds=settings.memory_restart_idle,
-            connections=connections,
+            connections=site.connections,
         )
-
-        async def retire() -> None:
-            rss = await watch.wait()
-            logger.info(
-                "retiring this worker to give back memory: %.0f MB resident, %.0f MB at its "
-                "start; gunicorn starts a fresh one",
-                rss / MB,
-                (watch.start or 0) / MB,
-            )
-            os.kill(os.getpid(), signal.SIGTERM)
-
-        task = asyncio.ensure_future(retire())
+        retiring = asyncio.ensure_future(self._retire_when_due(watch))
+        pid = os.getpid()
         try:
-            yield
+            while self.alive:
+                self.notify()
+                if pid == os.getpid() and self.ppid != os.getppid():
+                    self.alive = False
+                    self.log.info("Parent changed, shutting down: %s", self)
+                else:
+                    await self._wait_next_notify()
         finally:
-            task.cancel()
+            retiring.cancel()
+            await runner.cleanup()
 
-    return context
+    async def _retire_when_due(self, watch: MemoryWatch) -> None:
+        rss = await watch.wait()
+        logger.info(
+            "retiring this worker to give back memory: %.0f MB resident, %.0f MB at its "
+            "start; gunicorn starts a fresh one",
+            rss / MB,
+            (watch.start or 0) / MB,
+        )
+        self.alive = False
+        self._notify_waiter_done()
 
 
 def serve_workers(settings: Settings, workers: int) -> None:

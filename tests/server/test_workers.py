@@ -11,6 +11,7 @@ import aiohttp
 from tests.fakes.openai_upstream import Answer, FakeOpenAI
 from tests.helpers.ledger import ledger_rows
 from tests.helpers.ports import free_port
+from tests.helpers.raw_http import exchange, read_response, request_bytes
 from tests.helpers.serve_process import (
     connection_per_request,
     read_log_until,
@@ -107,3 +108,40 @@ async def test_a_worker_that_idles_above_its_start_is_replaced(
             process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, "".join(seen)[-2000:] + stderr.decode()[-2000:]
+
+
+async def test_workers_keep_the_listening_side_s_limits(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Each worker serves through the same site as a single process: a framing error is
+    Anthropic's error JSON with no traceback in the log, and connections beyond a worker's
+    MAX_CONNECTIONS get 529."""
+    port = free_port()
+    env = serve_env(OPENAI_API_KEY="sk-test", MAX_CONNECTIONS="1")
+    process = await start_serve(tmp_path, env, "--port", str(port), "--workers", "2")
+    held: list[asyncio.StreamWriter] = []
+    try:
+        async with connection_per_request(port):
+            await both_booted(process)
+        response = await exchange(
+            port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"
+        )
+        assert response.status == 400
+        assert response.json()["error"]["type"] == "invalid_request_error"
+        refused = []
+        for _ in range(3):  # each worker holds one at most: of three held, one is refused
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            held.append(writer)
+            writer.write(request_bytes("GET", "/health", close=False))
+            answer = await read_response(reader)
+            if answer.status == 529:
+                refused.append(answer.json()["error"]["message"])
+        assert refused and all("MAX_CONNECTIONS" in message for message in refused)
+    finally:
+        for writer in held:
+            writer.close()
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    log = stderr.decode()
+    assert "Traceback" not in log and "Error handling request" not in log
