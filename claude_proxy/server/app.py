@@ -239,7 +239,7 @@ async def run_server(
     restart: Handover | None = None
     try:
         await asyncio.wait({stopping, due}, return_when=asyncio.FIRST_COMPLETED)
-        if due.done() and watch.start is not None:
+        if due.done() and not stop.is_set() and watch.start is not None:  # a stop wins
             rss, listening = due.result()
             restart = handover_of(app, listening, rss, watch.start)
             logger.info(
