@@ -52,14 +52,18 @@ class Handover:
 
     @classmethod
     def decode(cls, text: str) -> Handover:
+        """Only the sockets are needed: an upgrade between the two images may have changed
+        the rest, which then starts empty rather than costing the port."""
         values = json.loads(text)
         return cls(
             listen_fds=[int(fd) for fd in values["listen_fds"]],
-            rss=int(values["rss"]),
-            start_rss=int(values["start_rss"]),
-            cooldowns={str(k): float(v) for k, v in values["cooldowns"].items()},
-            output_limits={str(k): int(v) for k, v in values["output_limits"].items()},
-            litellm=bool(values["litellm"]),
+            rss=int(values.get("rss", 0)),
+            start_rss=int(values.get("start_rss", 0)),
+            cooldowns={str(k): float(v) for k, v in dict(values.get("cooldowns", {})).items()},
+            output_limits={
+                str(k): int(v) for k, v in dict(values.get("output_limits", {})).items()
+            },
+            litellm=bool(values.get("litellm", False)),
         )
 
     def sockets(self) -> list[socket.socket]:

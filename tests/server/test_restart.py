@@ -38,6 +38,15 @@ def test_a_handover_survives_its_encoding() -> None:
     assert Handover.decode(HANDOVER.encode()) == HANDOVER
 
 
+def test_a_handover_of_another_version_still_brings_the_sockets() -> None:
+    """An upgrade may run between the two images: the port must survive it."""
+    other = '{"listen_fds": [7], "renamed": 1, "cooldowns": {"openai/gpt-4.1": 5}}'
+    handover = Handover.decode(other)
+    assert handover.listen_fds == [7]
+    assert handover.cooldowns == {"openai/gpt-4.1": 5.0}
+    assert handover.output_limits == {} and handover.litellm is False
+
+
 def test_take_handover_reads_and_removes_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(HANDOVER_ENV, HANDOVER.encode())
     assert take_handover() == HANDOVER
