@@ -97,6 +97,21 @@ def test_the_banner_warns_about_unknown_config_keys() -> None:
     ]
 
 
+async def ask(session: aiohttp.ClientSession, port: int, max_tokens: int = 20000) -> str:
+    """The text of the proxy's answer to "hi" for claude-opus-5-5."""
+    response = await session.post(
+        f"http://127.0.0.1:{port}/v1/messages",
+        json={
+            "model": "claude-opus-5-5",
+            "max_tokens": max_tokens,
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    )
+    answer = await response.json()
+    assert response.status == 200, answer
+    return str(answer["content"][0]["text"])
+
+
 async def test_serve_runs_the_proxy(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     """`claude-proxy serve` as a user runs it: a process, keys from .env, a banner, real answers."""
     port = free_port()
@@ -113,15 +128,7 @@ async def test_serve_runs_the_proxy(fake_openai: FakeOpenAI, tmp_path: Path) -> 
                 "max_input_tokens": 128_000,
                 "max_output_tokens": 16_384,
             }
-            response = await session.post(
-                f"http://127.0.0.1:{port}/v1/messages",
-                json={
-                    "model": "claude-opus-5-5",
-                    "max_tokens": 5,
-                    "messages": [{"role": "user", "content": "hi"}],
-                },
-            )
-            assert (await response.json())["content"][0]["text"] == "served"
+            assert await ask(session, port, max_tokens=5) == "served"
     finally:
         log = await stop(process)
     assert f"listening on http://127.0.0.1:{port}" in log
@@ -141,20 +148,6 @@ TOO_MANY_TOKENS = (
     "max_tokens is too large: 20000. This model supports at most 4096 completion tokens,"
     " whereas you provided 20000."
 )
-
-
-async def ask(session: aiohttp.ClientSession, port: int) -> str:
-    response = await session.post(
-        f"http://127.0.0.1:{port}/v1/messages",
-        json={
-            "model": "claude-opus-5-5",
-            "max_tokens": 20000,
-            "messages": [{"role": "user", "content": "hi"}],
-        },
-    )
-    answer = await response.json()
-    assert response.status == 200, answer
-    return str(answer["content"][0]["text"])
 
 
 def restarting_env(fake_openai: FakeOpenAI) -> dict[str, str]:
@@ -295,15 +288,7 @@ async def test_serve_record_writes_each_exchange_and_says_so(
     try:
         async with aiohttp.ClientSession() as session:
             await wait_for_health(session, f"http://127.0.0.1:{port}/health")
-            response = await session.post(
-                f"http://127.0.0.1:{port}/v1/messages",
-                json={
-                    "model": "claude-opus-5-5",
-                    "max_tokens": 5,
-                    "messages": [{"role": "user", "content": "hi"}],
-                },
-            )
-            assert (await response.json())["content"][0]["text"] == "recorded"
+            assert await ask(session, port, max_tokens=5) == "recorded"
     finally:
         log = await stop(process)
     assert f"recording every exchange to {directory}: prompts and answers are" in " ".join(
