@@ -437,6 +437,29 @@ SLEEPER = (
 )
 
 
+async def launch_client(
+    code: str, fake: FakeOpenAI, tmp_path: Path
+) -> tuple[subprocess.Popen[bytes], bytes]:
+    """`claude-proxy run -- python -c CODE` in a session of its own, and the first line the
+    client printed (bounded: the proxy starts within seconds)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "claude_proxy", "run", "--", sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=launcher_env_vars(fake, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    try:
+        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=90)
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    return process, line
+
+
 @pytest.mark.parametrize(
     ("how", "status"),
     [("ctrl-c", 130), ("sigterm", 128 + signal.SIGTERM)],
@@ -446,17 +469,8 @@ async def test_the_proxy_stops_with_the_launcher(
 ) -> None:
     """Ctrl-C reaches the whole foreground group (the proxy runs in a session of its own);
     SIGTERM reaches the launcher alone, which passes it on. Either way the proxy stops."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "claude_proxy", "run", "--", sys.executable, "-c", SLEEPER],
-        cwd=tmp_path,
-        env=launcher_env_vars(fake_openai, tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    process, line = await launch_client(SLEEPER, fake_openai, tmp_path)
     try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=90)
         port = int(line.decode().strip().rsplit(":", 1)[1])
         assert await asyncio.to_thread(probe_health, port) is not None
         if how == "ctrl-c":
@@ -497,17 +511,8 @@ async def test_sigkill_of_the_launcher_ends_the_proxy_and_the_client(
     """SIGKILL leaves the launcher no `finally`: the proxy stops because its lifeline pipe
     closes, the client because of PR_SET_PDEATHSIG, so nothing goes on drawing on the
     terminal the shell has taken back."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "claude_proxy", "run", "--", sys.executable, "-c", REPORTER],
-        cwd=tmp_path,
-        env=launcher_env_vars(fake_openai, tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    process, line = await launch_client(REPORTER, fake_openai, tmp_path)
     try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=90)
         url, child = line.decode().split()
         port = int(url.rsplit(":", 1)[1])
         assert await asyncio.to_thread(probe_health, port) is not None
